@@ -1,0 +1,134 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+
+import { PrismaClient } from '../generated/prisma/client.ts';
+import { acquireDataDirLock } from './dataDirLock.ts';
+import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
+import { countStatements, type StatementListener } from './statementCounter.ts';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  kind: DatabaseKind;
+  prisma: PrismaClient;
+  /** Applies pending migrations (by default those in prisma/migrations); returns the names applied. */
+  migrate(migrations?: Migration[]): Promise<string[]>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Called with every SQL statement Prisma sends (tests count them). */
+  onStatement?: StatementListener;
+}
+
+function clientFor(adapter: SqlDriverAdapterFactory, options: OpenOptions): PrismaClient {
+  const wrapped = options.onStatement ? countStatements(adapter, options.onStatement) : adapter;
+  return new PrismaClient({ adapter: wrapped });
+}
+
+export interface PostgresOptions extends OpenOptions {
+  poolSize?: number;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client losing its connection must not crash the process; the next
+  // query gets a fresh connection or a clear error.
+  pool.on('error', () => {});
+  const prisma = clientFor(new PrismaPg(pool), options);
+  return {
+    kind: 'postgres',
+    prisma,
+    async migrate(migrations) {
+      // A dedicated session: the advisory lock and each transaction stay on it.
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+      client.on('error', () => {});
+      await client.connect();
+      try {
+        return await migrate(pgConnection(client), migrations);
+      } finally {
+        await client.end();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+function pgConnection(client: pg.Client): MigrationConnection {
+  return {
+    async query<T>(sql: string, params?: unknown[]) {
+      return (await client.query(sql, params)).rows as T[];
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
+function pgliteConnection(db: PGlite): MigrationConnection {
+  return {
+    async query<T>(sql: string, params?: unknown[]) {
+      return (await db.query<T>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+  };
+}
+
+/**
+ * The embedded database. With a dataDir it persists there and takes a lock file
+ * so a second process gets a clear error instead of corrupting the files;
+ * without one it lives in memory (tests).
+ */
+export async function openEmbedded(dataDir: string | undefined, options: OpenOptions = {}): Promise<Database> {
+  const lock = dataDir ? acquireDataDirLock(dataDir) : undefined;
+  let db: PGlite;
+  try {
+    db = dataDir ? await PGlite.create(`${dataDir}/pglite`) : await PGlite.create();
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const prisma = clientFor(new PrismaPGlite(db), options);
+  return {
+    kind: 'pglite',
+    prisma,
+    migrate: (migrations) => migrate(pgliteConnection(db), migrations),
+    async ping() {
+      await db.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await db.close();
+      lock?.release();
+    },
+  };
+}
+
+export interface DatabaseConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  databasePoolSize: number;
+}
+
+export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  return config.databaseUrl
+    ? Promise.resolve(openPostgres(config.databaseUrl, { ...options, poolSize: config.databasePoolSize }))
+    : openEmbedded(config.dataDir, options);
+}

@@ -1,0 +1,14 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+
+import { builder } from './builder.ts';
+import './types/Group.ts';
+import './types/Event.ts';
+import './mutations/upsertGroup.ts';
+import './mutations/track.ts';
+
+export const schema = builder.toSchema();
+
+/** The committed schema artifact: printed sorted so diffs show real changes only. */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

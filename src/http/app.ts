@@ -1,0 +1,101 @@
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+
+import { readCredentials } from '../auth/credentials.ts';
+import type { Database } from '../db/database.ts';
+import type { Context } from '../graphql/context.ts';
+import { createLoaders } from '../graphql/loaders.ts';
+import { schema } from '../graphql/schema.ts';
+import { AppError } from '../services/errors.ts';
+import { createServices } from '../services/index.ts';
+import { isDatabaseUnavailable, maskError, toGraphQLError } from './errors.ts';
+import { healthResponse } from './health.ts';
+
+export interface AppOptions {
+  database: Database;
+  /** Masks unexpected errors and never prefills GraphiQL with a key. */
+  production: boolean;
+  /** Headers GraphiQL starts with (the first root key), outside production. */
+  graphiqlHeaders?: Record<string, string>;
+}
+
+export type App = YogaServerInstance<Record<string, never>, Context>;
+
+/** Builds the HTTP application (GraphQL, /health). It does not listen. */
+export function createApp(options: AppOptions): App {
+  const services = createServices(options.database.prisma);
+
+  const routes: Plugin = {
+    async onRequest({ url, endResponse }) {
+      if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+    },
+  };
+
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/yoga-health',
+    landingPage: false,
+    logging: logger(options.production),
+    maskedErrors: { maskError, isDev: !options.production },
+    graphiql: {
+      title: 'groupgraph',
+      headers: options.production ? undefined : JSON.stringify(options.graphiqlHeaders ?? {}),
+      defaultQuery: DEFAULT_QUERY,
+    },
+    plugins: [routes],
+    async context({ request }) {
+      try {
+        const { clientId, clientSecret } = readCredentials(request.headers);
+        const principal = await services.keys.authenticate(clientId, clientSecret);
+        return Object.freeze({
+          projectId: principal.projectId,
+          mode: principal.mode,
+          clientId: principal.clientId,
+          services,
+          loaders: createLoaders(services, principal.projectId),
+        });
+      } catch (error) {
+        if (error instanceof AppError) throw toGraphQLError(error);
+        if (isDatabaseUnavailable(error)) {
+          throw toGraphQLError(new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }));
+        }
+        throw error;
+      }
+    },
+  });
+}
+
+/** Expected failures (bad input, unknown key) are the client's business, not the operator's. */
+function logger(production: boolean) {
+  const expected = (args: unknown[]) =>
+    args.some((a) => a instanceof AppError || (a as { originalError?: unknown })?.originalError instanceof AppError);
+  return {
+    debug: () => {},
+    info: production ? () => {} : (...args: unknown[]) => console.info(...args),
+    warn: (...args: unknown[]) => console.warn(...args),
+    error: (...args: unknown[]) => {
+      if (!expected(args)) console.error(...args);
+    },
+  };
+}
+
+const DEFAULT_QUERY = /* GraphQL */ `# Welcome to groupgraph. The headers below carry this project's root key.
+mutation CreateAcme {
+  upsertGroup(input: { id: "org_acme", type: "company", name: "Acme Inc", properties: { plan: "pro", seats: 25 } }) {
+    id
+    name
+    properties
+  }
+}
+
+mutation TrackExport {
+  track(input: { name: "report_exported", profileId: "user_123", groups: ["org_acme"] }) {
+    duplicate
+    event { id name groupIds createdAt }
+  }
+}
+
+query Acme {
+  group(id: "org_acme") { id type name properties createdAt }
+}
+`;

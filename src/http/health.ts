@@ -1,0 +1,14 @@
+import type { Database } from '../db/database.ts';
+
+/** 200 when the database answers, 503 with Retry-After when it does not. */
+export async function healthResponse(database: Database): Promise<Response> {
+  try {
+    await database.ping();
+    return Response.json({ status: 'ok', database: database.kind });
+  } catch {
+    return Response.json(
+      { status: 'unavailable', database: database.kind },
+      { status: 503, headers: { 'Retry-After': '5' } },
+    );
+  }
+}

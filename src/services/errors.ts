@@ -1,0 +1,51 @@
+/**
+ * Failures a client can act on. Each carries a stable SCREAMING_SNAKE code that
+ * becomes `extensions.code` in GraphQL and the `error` field on REST; anything
+ * else is masked as an internal error.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'RATE_LIMITED'
+  | 'UNAVAILABLE';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export class ValidationError extends AppError {
+  /** `field` is the path of the offending argument, e.g. `input.properties`. */
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('VALIDATION_FAILED', `${field}: ${message}`, { field });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `${what} "${id}" does not exist`, { id });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message: string) {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class UnavailableError extends AppError {
+  constructor(message = 'The database is unavailable; retry shortly.') {
+    super('UNAVAILABLE', message, { retryAfterSeconds: 5 });
+  }
+}

@@ -1,0 +1,83 @@
+import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
+import {
+  requireId,
+  requireName,
+  requireProperties,
+  splitPatch,
+} from './limits.ts';
+import { NotFoundError } from './errors.ts';
+
+export interface UpsertGroupInput {
+  id: string;
+  type?: string | null;
+  name?: string | null;
+  properties?: unknown;
+}
+
+export interface UpdateGroupInput {
+  id: string;
+  type?: string | null;
+  name?: string | null;
+  properties?: unknown;
+}
+
+/** Passed through from plugin-prisma so nested selections load in the same query. */
+export type GroupQuery = Omit<Prisma.GroupFindUniqueArgs, 'where'>;
+
+/** The group entity: create, merge, dashboard edits, deletion. */
+export class GroupService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Creates the group or merges into it in one statement, so concurrent upserts of
+   * different keys never lose each other's writes. Omitted type/name keep the stored value.
+   */
+  async upsert(projectId: string, input: UpsertGroupInput, query: GroupQuery = {}): Promise<Group> {
+    const id = requireId(input.id, 'input.id');
+    const type = input.type == null ? null : requireName(input.type, 'input.type');
+    const name = input.name == null ? null : requireName(input.name, 'input.name');
+    const { set, remove } = splitPatch(requireProperties(input.properties, 'input.properties'));
+    await this.prisma.$executeRaw`
+      INSERT INTO "Group" ("projectId", "id", "type", "name", "properties")
+      VALUES (${projectId}, ${id}, ${type}, ${name}, ${JSON.stringify(set)}::jsonb)
+      ON CONFLICT ("projectId", "id") DO UPDATE SET
+        "type" = COALESCE(EXCLUDED."type", "Group"."type"),
+        "name" = COALESCE(EXCLUDED."name", "Group"."name"),
+        "properties" = ("Group"."properties" - ${remove}::text[]) || EXCLUDED."properties",
+        "updatedAt" = now()`;
+    return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
+  }
+
+  /** Dashboard edit: replaces name, type and properties of an existing group. */
+  async update(projectId: string, input: UpdateGroupInput, query: GroupQuery = {}): Promise<Group> {
+    const id = requireId(input.id, 'input.id');
+    const type = input.type == null ? null : requireName(input.type, 'input.type');
+    const name = input.name == null ? null : requireName(input.name, 'input.name');
+    const properties = requireProperties(input.properties, 'input.properties') as Prisma.InputJsonObject;
+    const { count } = await this.prisma.group.updateMany({
+      where: { projectId, id },
+      data: { type, name, properties },
+    });
+    if (count === 0) throw new NotFoundError('Group', id);
+    return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
+  }
+
+  /**
+   * Removes the entity and ends its current memberships; events keep their tags
+   * and membership history stays. Returns false when there was no such group.
+   */
+  async delete(projectId: string, id: string): Promise<boolean> {
+    requireId(id, 'id');
+    const [, deleted] = await this.prisma.$transaction([
+      this.prisma.$executeRaw`
+        UPDATE "GroupMembership" SET "leftAt" = now()
+        WHERE "projectId" = ${projectId} AND "groupId" = ${id} AND "leftAt" IS NULL`,
+      this.prisma.$executeRaw`DELETE FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${id}`,
+    ]);
+    return deleted > 0;
+  }
+
+  find(projectId: string, id: string, query: GroupQuery = {}): Promise<Group | null> {
+    return this.prisma.group.findUnique({ ...query, where: { projectId_id: { projectId, id } } });
+  }
+}

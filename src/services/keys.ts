@@ -1,0 +1,96 @@
+import type { PrismaClient } from '../generated/prisma/client.ts';
+import { hashSecret, newClientId, newClientSecret, verifySecret } from '../auth/secrets.ts';
+import { NotFoundError, UnauthenticatedError, ValidationError } from './errors.ts';
+
+export const MODES = ['write', 'read', 'root'] as const;
+export type Mode = (typeof MODES)[number];
+
+export interface CreatedKey {
+  projectId: string;
+  clientId: string;
+  clientSecret: string;
+  mode: Mode;
+}
+
+export interface KeyInfo {
+  projectId: string;
+  clientId: string;
+  mode: Mode;
+  name: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface Principal {
+  projectId: string;
+  clientId: string;
+  mode: Mode;
+}
+
+const PROJECT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function isMode(value: string): value is Mode {
+  return (MODES as readonly string[]).includes(value);
+}
+
+/** Projects, API clients and the check of a presented credential. */
+export class KeyService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async ensureProject(projectId: string): Promise<void> {
+    if (!PROJECT_ID.test(projectId)) {
+      throw new ValidationError('project', 'use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit');
+    }
+    await this.prisma.project.upsert({ where: { id: projectId }, create: { id: projectId }, update: {} });
+  }
+
+  async projectCount(): Promise<number> {
+    return this.prisma.project.count();
+  }
+
+  /** Creates the project when missing. The secret is returned here and never again. */
+  async create(projectId: string, mode: Mode, name?: string): Promise<CreatedKey> {
+    if (!isMode(mode)) throw new ValidationError('mode', `must be one of ${MODES.join(', ')}`);
+    await this.ensureProject(projectId);
+    const clientId = newClientId();
+    const clientSecret = newClientSecret();
+    await this.prisma.apiClient.create({
+      data: { projectId, id: clientId, secretHash: await hashSecret(clientSecret), mode, name: name ?? null },
+    });
+    return { projectId, clientId, clientSecret, mode };
+  }
+
+  async list(projectId?: string): Promise<KeyInfo[]> {
+    const rows = await this.prisma.apiClient.findMany({
+      where: projectId ? { projectId } : {},
+      orderBy: [{ projectId: 'asc' }, { createdAt: 'asc' }],
+    });
+    return rows.map((r) => ({
+      projectId: r.projectId,
+      clientId: r.id,
+      mode: r.mode,
+      name: r.name,
+      createdAt: r.createdAt,
+      revokedAt: r.revokedAt,
+    }));
+  }
+
+  async revoke(clientId: string): Promise<void> {
+    const { count } = await this.prisma.apiClient.updateMany({
+      where: { id: clientId, revokedAt: null },
+      data: { revokedAt: new Date() },
+    });
+    if (count === 0) throw new NotFoundError('Active API client', clientId);
+  }
+
+  /** Resolves a client id and secret to its project and mode, or throws UNAUTHENTICATED. */
+  async authenticate(clientId: string, secret: string): Promise<Principal> {
+    const row = await this.prisma.apiClient.findFirst({ where: { id: clientId } });
+    // Verify against a dummy hash when the client is unknown so both paths cost the same.
+    const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
+    if (!row || !ok || row.revokedAt) throw new UnauthenticatedError('Invalid client id or secret');
+    return { projectId: row.projectId, clientId: row.id, mode: row.mode };
+  }
+}
+
+const DUMMY_HASH = await hashSecret(newClientSecret());

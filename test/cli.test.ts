@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { keyHeaders } from './helpers/app.ts';
+import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
+import { runCli, startServer } from './helpers/process.ts';
+
+// The real command, as users run it: child processes, real HTTP.
+describe(`groupgraph command on ${engine}`, () => {
+  let env: Record<string, string | undefined>;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    if (engine === 'postgres') {
+      const empty = await createEmptyPostgresDatabase();
+      env = { DATABASE_URL: empty.url, DATA_DIR: undefined };
+      cleanup = () => empty.drop();
+    } else {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-cli-'));
+      env = { DATA_DIR: dataDir, DATABASE_URL: undefined };
+      cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+  afterAll(() => cleanup());
+
+  async function track(url: string, key: { clientId: string; clientSecret: string }, group: string) {
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...keyHeaders(key) },
+      body: JSON.stringify({ query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { groupIds } } }` }),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  it('serve migrates an empty database, then keys create makes a key that works for track; SIGTERM stops cleanly', async () => {
+    const server = await startServer(env);
+    try {
+      expect(server.output()).toContain('Applied migrations: ');
+      if (engine === 'pglite') {
+        // A fresh embedded database gets a default project and a printed root key.
+        const id = server.output().match(/openpanel-client-id:\s+(\S+)/)?.[1];
+        const secret = server.output().match(/openpanel-client-secret:\s+(\S+)/)?.[1];
+        expect(id && secret).toBeTruthy();
+        expect((await track(server.url, { clientId: id!, clientSecret: secret! }, 'org_default')).status).toBe(200);
+      }
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(200);
+
+      // On the embedded database the running server answers the command through its admin socket.
+      const created = await runCli(['keys', 'create', '--project', 'p', '--mode', 'write', '--json'], env);
+      expect(created.stderr).toBe('');
+      expect(created.code).toBe(0);
+      const key = JSON.parse(created.stdout);
+      expect(Object.keys(key).sort()).toEqual(['clientId', 'clientSecret', 'mode', 'projectId']);
+      expect(key).toMatchObject({ projectId: 'p', mode: 'write' });
+
+      const tracked = await track(server.url, key, 'org_acme');
+      expect(tracked.status).toBe(200);
+      expect(tracked.body.data.track.event.groupIds).toEqual(['org_acme']);
+
+      const listed = await runCli(['keys', 'list', '--project', 'p', '--json'], env);
+      expect(JSON.parse(listed.stdout).map((k: { clientId: string }) => k.clientId)).toEqual([key.clientId]);
+      expect(listed.stdout).not.toContain(key.clientSecret);
+
+      const revoked = await runCli(['keys', 'revoke', key.clientId], env);
+      expect(revoked.code).toBe(0);
+      expect((await track(server.url, key, 'org_acme')).status).toBe(401);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(server.output()).toContain('stopped');
+  });
+
+  it('a second start applies no migration', async () => {
+    const server = await startServer(env);
+    try {
+      expect(server.output()).not.toContain('Applied migrations');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  if (engine === 'pglite') {
+    it('a second process on the same embedded data gets a clear error', async () => {
+      const server = await startServer(env);
+      try {
+        const second = await runCli(['migrate'], env);
+        expect(second.code).toBe(1);
+        expect(second.stderr).toMatch(/in use by another groupgraph process \(pid \d+\)/);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
+  it('keys create refuses a bad mode with a usage error', async () => {
+    const result = await runCli(['keys', 'create', '--project', 'p', '--mode', 'admin'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--mode write|read|root');
+  });
+});

@@ -1,0 +1,27 @@
+import { createRequire } from 'node:module';
+
+import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
+
+// Every test file runs once per engine: always on embedded PGlite, and on the
+// PostgreSQL server named by TEST_DATABASE_URL when there is one.
+const engines = ['pglite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])];
+
+export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module): Node loads the CJS one for our
+    // dependencies, so the tests must too, or two graphql realms meet.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
+  test: {
+    projects: engines.map((engine) => ({
+      extends: true,
+      test: { name: engine, env: { TEST_ENGINE: engine } },
+    })),
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
