@@ -30,7 +30,9 @@ describe(`groupgraph command on ${engine}`, () => {
     const response = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...keyHeaders(key) },
-      body: JSON.stringify({ query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { groupIds } } }` }),
+      body: JSON.stringify({
+        query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { groupIds } } }`,
+      }),
     });
     return { status: response.status, body: (await response.json()) as any };
   }

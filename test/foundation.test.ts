@@ -27,21 +27,46 @@ describe('the vertical slice over real HTTP', () => {
     const upsert = `mutation($input: UpsertGroupInput!) { upsertGroup(input: $input) { id type name properties } }`;
     const first = await post({
       query: upsert,
-      variables: { input: { id, type: 'company', name: 'Acme Inc', properties: { plan: 'pro', seats: 25, beta: true, tags: ['a'], meta: { x: 1 } } } },
+      variables: {
+        input: {
+          id,
+          type: 'company',
+          name: 'Acme Inc',
+          properties: { plan: 'pro', seats: 25, beta: true, tags: ['a'], meta: { x: 1 } },
+        },
+      },
     });
     expect(first.status).toBe(200);
     expect(first.body.data.upsertGroup).toEqual({
-      id, type: 'company', name: 'Acme Inc', properties: { plan: 'pro', seats: 25, beta: true, tags: ['a'], meta: { x: 1 } },
+      id,
+      type: 'company',
+      name: 'Acme Inc',
+      properties: { plan: 'pro', seats: 25, beta: true, tags: ['a'], meta: { x: 1 } },
     });
 
-    const second = await post({ query: upsert, variables: { input: { id, properties: { plan: 'enterprise', seats: null, mrr: 99.5 } } } });
+    const second = await post({
+      query: upsert,
+      variables: { input: { id, properties: { plan: 'enterprise', seats: null, mrr: 99.5 } } },
+    });
     expect(second.body.data.upsertGroup).toEqual({
-      id, type: 'company', name: 'Acme Inc', properties: { plan: 'enterprise', beta: true, tags: ['a'], meta: { x: 1 }, mrr: 99.5 },
+      id,
+      type: 'company',
+      name: 'Acme Inc',
+      properties: { plan: 'enterprise', beta: true, tags: ['a'], meta: { x: 1 }, mrr: 99.5 },
     });
 
-    const read = await post({ query: `query($id: ID!) { group(id: $id) { id type name properties createdAt updatedAt } }`, variables: { id } });
-    expect(read.body.data.group).toMatchObject({ id, name: 'Acme Inc', properties: second.body.data.upsertGroup.properties });
-    expect(Date.parse(read.body.data.group.updatedAt)).toBeGreaterThanOrEqual(Date.parse(read.body.data.group.createdAt));
+    const read = await post({
+      query: `query($id: ID!) { group(id: $id) { id type name properties createdAt updatedAt } }`,
+      variables: { id },
+    });
+    expect(read.body.data.group).toMatchObject({
+      id,
+      name: 'Acme Inc',
+      properties: second.body.data.upsertGroup.properties,
+    });
+    expect(Date.parse(read.body.data.group.updatedAt)).toBeGreaterThanOrEqual(
+      Date.parse(read.body.data.group.createdAt),
+    );
   });
 
   it('track stores an event whose groupIds include the groups passed; unknown groups become placeholders', async () => {
@@ -50,15 +75,28 @@ describe('the vertical slice over real HTTP', () => {
     await post({ query: `mutation { upsertGroup(input: { id: "${known}", type: "company", name: "Known" }) { id } }` });
     const track = await post({
       query: `mutation($input: TrackInput!) { track(input: $input) { duplicate event { id name profileId groupIds properties createdAt receivedAt } } }`,
-      variables: { input: { name: 'report_exported', profileId: 'user_1', groups: [known, unknown], properties: { format: 'pdf', pages: 3 } } },
+      variables: {
+        input: {
+          name: 'report_exported',
+          profileId: 'user_1',
+          groups: [known, unknown],
+          properties: { format: 'pdf', pages: 3 },
+        },
+      },
     });
     expect(track.status).toBe(200);
     const event = track.body.data.track.event;
     expect(track.body.data.track.duplicate).toBe(false);
-    expect(event).toMatchObject({ name: 'report_exported', profileId: 'user_1', properties: { format: 'pdf', pages: 3 } });
+    expect(event).toMatchObject({
+      name: 'report_exported',
+      profileId: 'user_1',
+      properties: { format: 'pdf', pages: 3 },
+    });
     expect(event.groupIds).toEqual([known, unknown]);
 
-    const stored = await t.db.prisma.event.findUniqueOrThrow({ where: { projectId_id: { projectId: t.rootKey.projectId, id: event.id } } });
+    const stored = await t.db.prisma.event.findUniqueOrThrow({
+      where: { projectId_id: { projectId: t.rootKey.projectId, id: event.id } },
+    });
     expect(stored.groupIds).toEqual([known, unknown]);
     const placeholder = await post({ query: `{ group(id: "${unknown}") { id type name properties } }` });
     expect(placeholder.body.data.group).toEqual({ id: unknown, type: null, name: null, properties: {} });
@@ -126,12 +164,42 @@ describe('the vertical slice over real HTTP', () => {
 
 describe('bad input gets coded errors', () => {
   const cases: [string, string, Record<string, unknown>, string][] = [
-    ['empty group id', 'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }', { i: { id: '' } }, 'input.id'],
-    ['over-long group id', 'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }', { i: { id: 'x'.repeat(201) } }, 'input.id'],
-    ['non-object properties', 'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }', { i: { id: 'g', properties: [1] } }, 'input.properties'],
-    ['empty event name', 'mutation($i: TrackInput!) { track(input: $i) { duplicate } }', { i: { name: ' ' } }, 'input.name'],
-    ['event too far in the future', 'mutation($i: TrackInput!) { track(input: $i) { duplicate } }', { i: { name: 'x', timestamp: '2999-01-01T00:00:00Z' } }, 'input.timestamp'],
-    ['too many groups', 'mutation($i: TrackInput!) { track(input: $i) { duplicate } }', { i: { name: 'x', groups: Array.from({ length: 101 }, (_, n) => `g${n}`) } }, 'input.groups'],
+    [
+      'empty group id',
+      'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }',
+      { i: { id: '' } },
+      'input.id',
+    ],
+    [
+      'over-long group id',
+      'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }',
+      { i: { id: 'x'.repeat(201) } },
+      'input.id',
+    ],
+    [
+      'non-object properties',
+      'mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }',
+      { i: { id: 'g', properties: [1] } },
+      'input.properties',
+    ],
+    [
+      'empty event name',
+      'mutation($i: TrackInput!) { track(input: $i) { duplicate } }',
+      { i: { name: ' ' } },
+      'input.name',
+    ],
+    [
+      'event too far in the future',
+      'mutation($i: TrackInput!) { track(input: $i) { duplicate } }',
+      { i: { name: 'x', timestamp: '2999-01-01T00:00:00Z' } },
+      'input.timestamp',
+    ],
+    [
+      'too many groups',
+      'mutation($i: TrackInput!) { track(input: $i) { duplicate } }',
+      { i: { name: 'x', groups: Array.from({ length: 101 }, (_, n) => `g${n}`) } },
+      'input.groups',
+    ],
   ];
   it.each(cases)('%s → VALIDATION_FAILED on %s', async (_label, query, variables, field) => {
     const result = await t.gql(query, variables);

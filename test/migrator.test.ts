@@ -88,7 +88,11 @@ describe('migrator', () => {
       const db = empty.open();
       await db.migrate();
       const all = await readMigrations();
-      const broken = { name: '29991231000000_broken', sql: 'CREATE TABLE "half_done" (x int);\nSELECT * FROM "no_such_table";', checksum: 'x' };
+      const broken = {
+        name: '29991231000000_broken',
+        sql: 'CREATE TABLE "half_done" (x int);\nSELECT * FROM "no_such_table";',
+        checksum: 'x',
+      };
       await expect(db.migrate([...all, broken])).rejects.toThrow(/29991231000000_broken failed/);
       const tables = await db.prisma.$queryRawUnsafe<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'half_done'`,
@@ -100,20 +104,21 @@ describe('migrator', () => {
   });
 
   // Only a server can have two processes racing; PGlite is single-process by design.
-  if (engine === 'postgres') it('servers starting together apply each migration once', async () => {
-    const empty = await emptyDatabase();
-    try {
-      const dbs = Array.from({ length: 4 }, () => empty.open());
-      const results = await Promise.all(dbs.map((db) => db.migrate()));
-      const names = (await readMigrations()).map((m) => m.name);
-      expect(results.flat().sort()).toEqual(names.sort());
-      const rows = await dbs[0]!.prisma.$queryRawUnsafe<{ migration_name: string; n: number }[]>(
-        'SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name',
-      );
-      expect(rows.every((r) => r.n === 1)).toBe(true);
-      expect(rows).toHaveLength(names.length);
-    } finally {
-      await empty.dispose();
-    }
-  });
+  if (engine === 'postgres')
+    it('servers starting together apply each migration once', async () => {
+      const empty = await emptyDatabase();
+      try {
+        const dbs = Array.from({ length: 4 }, () => empty.open());
+        const results = await Promise.all(dbs.map((db) => db.migrate()));
+        const names = (await readMigrations()).map((m) => m.name);
+        expect(results.flat().sort()).toEqual(names.sort());
+        const rows = await dbs[0]!.prisma.$queryRawUnsafe<{ migration_name: string; n: number }[]>(
+          'SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name',
+        );
+        expect(rows.every((r) => r.n === 1)).toBe(true);
+        expect(rows).toHaveLength(names.length);
+      } finally {
+        await empty.dispose();
+      }
+    });
 });

@@ -26,20 +26,40 @@ describe('Prisma models agree with the migration SQL', () => {
       data: { projectId, id: uniqueId('client'), secretHash: 'scrypt$x', mode: 'read', name: 'n', revokedAt: at },
     });
     await prisma.profile.create({
-      data: { projectId, id: 'u1', firstName: 'Jane', lastName: 'Doe', email: 'j@x.io', avatar: 'a.png', properties: { n: 1 } },
+      data: {
+        projectId,
+        id: 'u1',
+        firstName: 'Jane',
+        lastName: 'Doe',
+        email: 'j@x.io',
+        avatar: 'a.png',
+        properties: { n: 1 },
+      },
     });
-    await prisma.group.create({ data: { projectId, id: 'g1', type: 'company', name: 'Acme', properties: { seats: 25 } } });
+    await prisma.group.create({
+      data: { projectId, id: 'g1', type: 'company', name: 'Acme', properties: { seats: 25 } },
+    });
     const membership = await prisma.groupMembership.create({
       data: { projectId, profileId: 'u1', groupId: 'g1', joinedAt: at, leftAt: at },
     });
     expect(typeof membership.id).toBe('bigint');
     await prisma.event.create({
       data: {
-        projectId, id: 'e1', name: 'x', profileId: 'u1', deviceId: 'd', sessionId: 's',
-        groupIds: ['g1'], properties: { deep: { a: [1, 'b', null] } }, createdAt: at, receivedAt: at,
+        projectId,
+        id: 'e1',
+        name: 'x',
+        profileId: 'u1',
+        deviceId: 'd',
+        sessionId: 's',
+        groupIds: ['g1'],
+        properties: { deep: { a: [1, 'b', null] } },
+        createdAt: at,
+        receivedAt: at,
       },
     });
-    await prisma.eventGroup.create({ data: { projectId, groupId: 'g1', createdAt: at, eventId: 'e1', name: 'x', profileId: 'u1' } });
+    await prisma.eventGroup.create({
+      data: { projectId, groupId: 'g1', createdAt: at, eventId: 'e1', name: 'x', profileId: 'u1' },
+    });
 
     const loaded = await prisma.project.findUniqueOrThrow({
       where: { id: projectId },
@@ -50,12 +70,28 @@ describe('Prisma models agree with the migration SQL', () => {
       },
     });
     expect(loaded.apiClients[0]).toMatchObject({ mode: 'read', name: 'n', revokedAt: at });
-    expect(loaded.profiles[0]).toMatchObject({ firstName: 'Jane', lastName: 'Doe', email: 'j@x.io', avatar: 'a.png', properties: { n: 1 } });
-    expect(loaded.profiles[0]!.memberships[0]).toMatchObject({ joinedAt: at, leftAt: at, group: { name: 'Acme' }, profile: { id: 'u1' } });
+    expect(loaded.profiles[0]).toMatchObject({
+      firstName: 'Jane',
+      lastName: 'Doe',
+      email: 'j@x.io',
+      avatar: 'a.png',
+      properties: { n: 1 },
+    });
+    expect(loaded.profiles[0]!.memberships[0]).toMatchObject({
+      joinedAt: at,
+      leftAt: at,
+      group: { name: 'Acme' },
+      profile: { id: 'u1' },
+    });
     expect(loaded.groups[0]).toMatchObject({ type: 'company', properties: { seats: 25 } });
     expect(loaded.groups[0]!.memberships).toHaveLength(1);
     expect(await prisma.event.findUniqueOrThrow({ where: { projectId_id: { projectId, id: 'e1' } } })).toMatchObject({
-      groupIds: ['g1'], properties: { deep: { a: [1, 'b', null] } }, createdAt: at, receivedAt: at, deviceId: 'd', sessionId: 's',
+      groupIds: ['g1'],
+      properties: { deep: { a: [1, 'b', null] } },
+      createdAt: at,
+      receivedAt: at,
+      deviceId: 'd',
+      sessionId: 's',
     });
     expect(await prisma.eventGroup.count({ where: { projectId } })).toBe(1);
 
@@ -73,6 +109,8 @@ describe('Prisma models agree with the migration SQL', () => {
     await prisma.groupMembership.create({ data: { projectId, profileId: 'u1', groupId: 'g', leftAt: past } });
     await prisma.groupMembership.create({ data: { projectId, profileId: 'u1', groupId: 'g', leftAt: past } });
     await prisma.groupMembership.create({ data: { projectId, profileId: 'u1', groupId: 'g' } });
-    await expect(prisma.groupMembership.create({ data: { projectId, profileId: 'u1', groupId: 'g' } })).rejects.toThrow();
+    await expect(
+      prisma.groupMembership.create({ data: { projectId, profileId: 'u1', groupId: 'g' } }),
+    ).rejects.toThrow();
   });
 });

@@ -28,7 +28,10 @@ class UsageError extends Error {}
  * Runs key administration on the database; when a running server holds the
  * embedded database, asks that server over its admin socket instead.
  */
-async function withKeys<T>(work: (keys: KeyService) => Promise<T>, viaServer: (dataDir: string) => Promise<T>): Promise<T> {
+async function withKeys<T>(
+  work: (keys: KeyService) => Promise<T>,
+  viaServer: (dataDir: string) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   let database;
   try {

@@ -28,7 +28,10 @@ function wrapQueryable<T extends SqlQueryable>(target: T, listener: StatementLis
 }
 
 /** Wraps a driver adapter so every statement Prisma sends is reported. */
-export function countStatements(factory: SqlDriverAdapterFactory, listener: StatementListener): SqlDriverAdapterFactory {
+export function countStatements(
+  factory: SqlDriverAdapterFactory,
+  listener: StatementListener,
+): SqlDriverAdapterFactory {
   return new Proxy(factory, {
     get(obj, prop, receiver) {
       if (prop === 'connect') {

@@ -1,9 +1,17 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 
 import { builder } from './builder.ts';
+import './types/EventFilter.ts';
 import './types/Group.ts';
+import './types/Profile.ts';
 import './types/Event.ts';
 import './mutations/upsertGroup.ts';
+import './mutations/updateGroup.ts';
+import './mutations/deleteGroup.ts';
+import './mutations/identify.ts';
+import './mutations/setGroups.ts';
+import './mutations/setGroup.ts';
+import './mutations/removeGroups.ts';
 import './mutations/track.ts';
 
 export const schema = builder.toSchema();

@@ -31,7 +31,10 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
     try {
       const body = await readJson(req);
       if (req.method === 'POST' && req.url === '/keys/create') {
-        return send(200, await keys.create(String(body.projectId), String(body.mode) as Mode, body.name as string | undefined));
+        return send(
+          200,
+          await keys.create(String(body.projectId), String(body.mode) as Mode, body.name as string | undefined),
+        );
       }
       if (req.method === 'POST' && req.url === '/keys/list') {
         return send(200, await keys.list(body.projectId as string | undefined));
@@ -69,7 +72,8 @@ export function callAdminSocket<T>(dataDir: string, route: string, body: unknown
     const req = request({ socketPath: adminSocketPath(dataDir), path: route, method: 'POST' }, async (res) => {
       const value = (await readJson(res)) as { error?: string; message?: string };
       if (res.statusCode === 200) resolve(value as T);
-      else reject(new AdminSocketError(value.error ?? 'ERROR', value.message ?? `admin call failed (${res.statusCode})`));
+      else
+        reject(new AdminSocketError(value.error ?? 'ERROR', value.message ?? `admin call failed (${res.statusCode})`));
     });
     req.on('error', reject);
     req.end(JSON.stringify(body));

@@ -57,7 +57,9 @@ export function createApp(options: AppOptions): App {
       } catch (error) {
         if (error instanceof AppError) throw toGraphQLError(error);
         if (isDatabaseUnavailable(error)) {
-          throw toGraphQLError(new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }));
+          throw toGraphQLError(
+            new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }),
+          );
         }
         throw error;
       }
@@ -79,23 +81,35 @@ function logger(production: boolean) {
   };
 }
 
-const DEFAULT_QUERY = /* GraphQL */ `# Welcome to groupgraph. The headers below carry this project's root key.
-mutation CreateAcme {
-  upsertGroup(input: { id: "org_acme", type: "company", name: "Acme Inc", properties: { plan: "pro", seats: 25 } }) {
-    id
-    name
-    properties
+const DEFAULT_QUERY = /* GraphQL */ `
+  # Welcome to groupgraph. The headers below carry this project's root key.
+  mutation CreateAcme {
+    upsertGroup(input: { id: "org_acme", type: "company", name: "Acme Inc", properties: { plan: "pro", seats: 25 } }) {
+      id
+      name
+      properties
+    }
   }
-}
 
-mutation TrackExport {
-  track(input: { name: "report_exported", profileId: "user_123", groups: ["org_acme"] }) {
-    duplicate
-    event { id name groupIds createdAt }
+  mutation TrackExport {
+    track(input: { name: "report_exported", profileId: "user_123", groups: ["org_acme"] }) {
+      duplicate
+      event {
+        id
+        name
+        groupIds
+        createdAt
+      }
+    }
   }
-}
 
-query Acme {
-  group(id: "org_acme") { id type name properties createdAt }
-}
+  query Acme {
+    group(id: "org_acme") {
+      id
+      type
+      name
+      properties
+      createdAt
+    }
+  }
 `;

@@ -16,9 +16,19 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
     const e = current as { code?: unknown; message?: unknown; kind?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|57P01|57P02|57P03|08\d{3}|P1001|P1002|P1017)$/.test(e.code)) return true;
+    if (
+      typeof e.code === 'string' &&
+      /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|57P01|57P02|57P03|08\d{3}|P1001|P1002|P1017)$/.test(e.code)
+    )
+      return true;
     if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed' || e.kind === 'SocketTimeout') return true;
-    if (typeof e.message === 'string' && /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(e.message)) return true;
+    if (
+      typeof e.message === 'string' &&
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
+        e.message,
+      )
+    )
+      return true;
     current = e.cause;
   }
   return false;
@@ -29,7 +39,8 @@ export function toGraphQLError(error: AppError, path?: readonly (string | number
   const extensions: Record<string, unknown> = { code: error.code, ...error.details };
   if (status) {
     const headers: Record<string, string> = {};
-    if (typeof error.details.retryAfterSeconds === 'number') headers['Retry-After'] = String(error.details.retryAfterSeconds);
+    if (typeof error.details.retryAfterSeconds === 'number')
+      headers['Retry-After'] = String(error.details.retryAfterSeconds);
     extensions.http = { status, headers };
   }
   return createGraphQLError(error.message, { extensions, path });
@@ -46,7 +57,10 @@ export function maskError(error: unknown, message: string, isDev = false): Error
   if (original instanceof GraphQLError && original.extensions?.code) return original;
   if (original instanceof AppError) return toGraphQLError(original, path);
   if (isDatabaseUnavailable(original)) {
-    return toGraphQLError(new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }), path);
+    return toGraphQLError(
+      new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }),
+      path,
+    );
   }
   if (error instanceof GraphQLError && !error.originalError) {
     // Parse/validation errors raised by graphql-js itself.

@@ -1,10 +1,5 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
-import {
-  requireId,
-  requireName,
-  requireProperties,
-  splitPatch,
-} from './limits.ts';
+import { requireId, requireName, requireProperties, splitPatch } from './limits.ts';
 import { NotFoundError } from './errors.ts';
 
 export interface UpsertGroupInput {
@@ -80,4 +75,95 @@ export class GroupService {
   find(projectId: string, id: string, query: GroupQuery = {}): Promise<Group | null> {
     return this.prisma.group.findUnique({ ...query, where: { projectId_id: { projectId, id } } });
   }
+
+  /** Newest first; `search` matches id and name case-insensitively. */
+  list(projectId: string, filter: GroupListFilter, query: GroupListQuery): Promise<Group[]> {
+    if (filter.type != null) requireName(filter.type, 'type');
+    const search = filter.search?.trim();
+    const contains = search ? { contains: search, mode: 'insensitive' as const } : undefined;
+    return this.prisma.group.findMany({
+      ...query,
+      where: {
+        projectId,
+        ...(filter.type != null && { type: filter.type }),
+        ...(contains && { OR: [{ id: contains }, { name: contains }] }),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+  }
+
+  /** Group types in use with their counts, most groups first; placeholders have no type yet. */
+  types(projectId: string): Promise<{ type: string; groupCount: number }[]> {
+    return this.prisma.$queryRaw`
+      SELECT "type", count(*)::int AS "groupCount" FROM "Group"
+      WHERE "projectId" = ${projectId} AND "type" IS NOT NULL
+      GROUP BY "type" ORDER BY "groupCount" DESC, "type"`;
+  }
+
+  /** Groups by id, for DataLoaders; missing ids are absent. */
+  findMany(projectId: string, ids: readonly string[]): Promise<Group[]> {
+    return this.prisma.group.findMany({ where: { projectId, id: { in: [...ids] } } });
+  }
+
+  /** Time of the latest event tagged with each group: one index probe per group. */
+  async lastActiveAt(projectId: string, ids: readonly string[]): Promise<Map<string, Date | null>> {
+    const rows = await this.prisma.$queryRaw<{ id: string; at: Date | null }[]>`
+      SELECT g AS "id", (
+        SELECT max("createdAt") FROM "EventGroup" WHERE "projectId" = ${projectId} AND "groupId" = g
+      ) AS "at"
+      FROM unnest(${[...ids]}::text[]) g`;
+    return new Map(rows.map((r) => [r.id, r.at]));
+  }
+
+  /** Event totals, unique profiles, first/last seen and top events per group in [from, to). */
+  async stats(projectId: string, ids: readonly string[], range: TimeRange): Promise<Map<string, GroupStats>> {
+    const from = range.from ?? new Date(0);
+    const to = range.to ?? new Date('9999-12-31T00:00:00Z');
+    const totals = await this.prisma.$queryRaw<(Omit<GroupStats, 'topEvents'> & { groupId: string })[]>`
+      SELECT "groupId", count(*)::int AS "eventCount", count(DISTINCT "profileId")::int AS "uniqueProfiles",
+             min("createdAt") AS "firstSeenAt", max("createdAt") AS "lastSeenAt"
+      FROM "EventGroup"
+      WHERE "projectId" = ${projectId} AND "groupId" = ANY(${[...ids]}::text[])
+        AND "createdAt" >= ${from} AND "createdAt" < ${to}
+      GROUP BY "groupId"`;
+    const top = await this.prisma.$queryRaw<{ groupId: string; name: string; count: number }[]>`
+      SELECT "groupId", "name", "count" FROM (
+        SELECT "groupId", "name", count(*)::int AS "count",
+               row_number() OVER (PARTITION BY "groupId" ORDER BY count(*) DESC, "name") AS "rank"
+        FROM "EventGroup"
+        WHERE "projectId" = ${projectId} AND "groupId" = ANY(${[...ids]}::text[])
+          AND "createdAt" >= ${from} AND "createdAt" < ${to}
+        GROUP BY "groupId", "name"
+      ) ranked WHERE "rank" <= ${MAX_TOP_EVENTS}
+      ORDER BY "groupId", "rank"`;
+    const result = new Map<string, GroupStats>();
+    for (const id of ids) {
+      result.set(id, { eventCount: 0, uniqueProfiles: 0, firstSeenAt: null, lastSeenAt: null, topEvents: [] });
+    }
+    for (const { groupId, ...row } of totals) Object.assign(result.get(groupId)!, row);
+    for (const row of top) result.get(row.groupId)!.topEvents.push({ name: row.name, count: row.count });
+    return result;
+  }
 }
+
+export const MAX_TOP_EVENTS = 50;
+
+export interface TimeRange {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface GroupStats {
+  eventCount: number;
+  uniqueProfiles: number;
+  firstSeenAt: Date | null;
+  lastSeenAt: Date | null;
+  topEvents: { name: string; count: number }[];
+}
+
+export interface GroupListFilter {
+  type?: string | null;
+  search?: string | null;
+}
+
+export type GroupListQuery = Omit<Prisma.GroupFindManyArgs, 'where' | 'orderBy'>;

@@ -17,7 +17,7 @@ export interface TrackInput {
 }
 
 /** An event that passed validation, as sent to the database. */
-interface EventRow {
+export interface EventRow {
   id: string;
   name: string;
   profileId: string | null;
@@ -28,6 +28,9 @@ interface EventRow {
   createdAt: string;
   inherit: boolean;
 }
+
+/** The client or an interactive transaction. */
+export type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 export interface TrackResult {
   event: Event;
@@ -56,7 +59,7 @@ function validate(input: TrackInput, field: string, now: Date): EventRow {
  * so concurrent batches take locks in the same order. Returns the ids inserted;
  * ids already stored are absent.
  */
-async function insertEvents(prisma: PrismaClient, projectId: string, rows: EventRow[]): Promise<Set<string>> {
+export async function insertEvents(prisma: Queryable, projectId: string, rows: EventRow[]): Promise<Set<string>> {
   const inserted = await prisma.$queryRaw<{ id: string }[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(

@@ -39,7 +39,10 @@ export class KeyService {
 
   async ensureProject(projectId: string): Promise<void> {
     if (!PROJECT_ID.test(projectId)) {
-      throw new ValidationError('project', 'use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit');
+      throw new ValidationError(
+        'project',
+        'use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit',
+      );
     }
     await this.prisma.project.upsert({ where: { id: projectId }, create: { id: projectId }, update: {} });
   }

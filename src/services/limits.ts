@@ -32,11 +32,16 @@ export function optionalId(value: string | null | undefined, field: string): str
 export function requireName(value: string, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field, 'must not be empty');
   refuseNul(value, field);
-  if (value.length > LIMITS.nameLength) throw new ValidationError(field, `must be at most ${LIMITS.nameLength} characters`);
+  if (value.length > LIMITS.nameLength)
+    throw new ValidationError(field, `must be at most ${LIMITS.nameLength} characters`);
   return value;
 }
 
-export function optionalText(value: string | null | undefined, field: string, max: number = LIMITS.textLength): string | null {
+export function optionalText(
+  value: string | null | undefined,
+  field: string,
+  max: number = LIMITS.textLength,
+): string | null {
   if (value === null || value === undefined) return null;
   if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters`);
   refuseNul(value, field);

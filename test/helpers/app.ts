@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
 
 import { createApp, type App } from '../../src/http/app.ts';
+import { listen, type RunningServer } from '../../src/http/server.ts';
 import { KeyService, type CreatedKey, type Mode } from '../../src/services/keys.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
@@ -29,8 +30,18 @@ export interface TestApp {
   createKey(mode?: Mode, projectId?: string): Promise<CreatedKey>;
   /** A root key of a project made for this test file. */
   rootKey: CreatedKey;
+  /** Runs a GraphQL operation over real HTTP (a server on a free port) with the file's root key unless another is given. */
+  http<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: CreatedKey,
+  ): Promise<GraphQLResponse<T>>;
   /** Runs a GraphQL operation in-process with the file's root key unless another is given. */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, key?: CreatedKey): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, any>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    key?: CreatedKey,
+  ): Promise<GraphQLResponse<T>>;
 }
 
 /** Gives this test file a fresh database on its engine and an app over it. */
@@ -51,7 +62,18 @@ export function useTestApp(): TestApp {
       return { status: response.status, ...(await response.json()) };
     };
   });
+  let server: RunningServer | undefined;
+  ctx.http = async (query, variables = {}, key = ctx.rootKey) => {
+    server ??= await listen(ctx.app, 0, '127.0.0.1');
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...keyHeaders(key) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...(await response.json()) };
+  };
   afterAll(async () => {
+    await server?.close();
     await ctx.db?.dispose();
   });
   return ctx;

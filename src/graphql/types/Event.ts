@@ -1,4 +1,7 @@
 import { builder } from '../builder.ts';
+import { EventFilter } from './EventFilter.ts';
+import { GroupRef } from './Group.ts';
+import { ProfileRef } from './Profile.ts';
 
 export const EventRef = builder.prismaObject('Event', {
   description: 'An analytics event, tagged with the groups it counts for.',
@@ -14,3 +17,25 @@ export const EventRef = builder.prismaObject('Event', {
     receivedAt: t.expose('receivedAt', { type: 'DateTime' }),
   }),
 });
+
+builder.prismaObjectFields(EventRef, (t) => ({
+  profile: t.field({
+    type: ProfileRef,
+    nullable: true,
+    resolve: (event, _args, ctx) => (event.profileId ? ctx.loaders.profile.load(event.profileId) : null),
+  }),
+  groups: t.field({
+    type: [GroupRef],
+    description: 'The tagged groups; a deleted group appears with its id only.',
+    resolve: (event, _args, ctx) => Promise.all(event.groupIds.map((id) => ctx.loaders.group.load(id))),
+  }),
+}));
+
+builder.queryField('events', (t) =>
+  t.connection({
+    type: EventRef,
+    description: 'Events matching the filter, newest first.',
+    args: { filter: t.arg({ type: EventFilter }) },
+    resolve: (_root, args, ctx) => ctx.services.events.list(ctx.projectId, args.filter, args),
+  }),
+);

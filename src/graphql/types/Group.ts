@@ -1,23 +1,146 @@
-import { builder } from '../builder.ts';
+import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 
-builder.prismaObject('Group', {
+import type { GroupStats } from '../../services/groups.ts';
+import { MAX_TOP_EVENTS } from '../../services/groups.ts';
+import { ValidationError } from '../../services/errors.ts';
+import { builder } from '../builder.ts';
+import { EventRef } from './Event.ts';
+import { EventFilter } from './EventFilter.ts';
+import { ProfileRef } from './Profile.ts';
+
+const EventCount = builder.objectRef<{ name: string; count: number }>('EventCount').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    count: t.exposeInt('count'),
+  }),
+});
+
+const GroupStatsRef = builder.objectRef<GroupStats>('GroupStats').implement({
+  description: "Totals over the group's tagged events in the requested range.",
+  fields: (t) => ({
+    eventCount: t.exposeInt('eventCount'),
+    uniqueProfiles: t.exposeInt('uniqueProfiles'),
+    firstSeenAt: t.expose('firstSeenAt', { type: 'DateTime', nullable: true }),
+    lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', nullable: true }),
+    topEvents: t.field({
+      type: [EventCount],
+      description: `Most frequent event names, most first (limit 1-${MAX_TOP_EVENTS}, default 5).`,
+      args: { limit: t.arg.int({ defaultValue: 5 }) },
+      resolve: (stats, { limit }) => {
+        if (limit == null || limit < 1 || limit > MAX_TOP_EVENTS) {
+          throw new ValidationError('limit', `must be between 1 and ${MAX_TOP_EVENTS}`);
+        }
+        return stats.topEvents.slice(0, limit);
+      },
+    }),
+  }),
+});
+
+interface MemberEdge {
+  joinedAt: Date;
+  leftAt: Date | null;
+}
+
+// Members page through membership rows (cursor and joinedAt/leftAt live there)
+// while each node is the member's profile.
+const memberEdges = prismaConnectionHelpers(builder, 'GroupMembership', {
+  cursor: 'projectId_id',
+  select: (nodeSelection) => ({ joinedAt: true, leftAt: true, profile: nodeSelection({ select: { id: true } }) }),
+  resolveNode: (membership) => membership.profile,
+});
+
+export const GroupRef = builder.prismaObject('Group', {
   description: 'A company, workspace, team… Placeholders (created by a first reference) have no type or name yet.',
   fields: (t) => ({
     id: t.exposeID('id'),
     type: t.exposeString('type', { nullable: true }),
     name: t.exposeString('name', { nullable: true }),
     properties: t.expose('properties', { type: 'JSON' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Null for a deleted group still named by events.',
+    }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
+    memberCount: t.relationCount('memberships', { where: { leftAt: null }, description: 'Current members.' }),
   }),
 });
 
-builder.queryField('group', (t) =>
-  t.prismaField({
+// Fields that reference other types are added separately so the refs do not
+// depend on each other while being declared.
+builder.prismaObjectFields(GroupRef, (t) => ({
+  lastActiveAt: t.field({
+    type: 'DateTime',
+    nullable: true,
+    description: 'Time of the latest event tagged with this group.',
+    resolve: (group, _args, ctx) => ctx.loaders.lastActiveAt.load(group.id),
+  }),
+  members: t.connection(
+    {
+      type: ProfileRef,
+      description: 'Current members, latest joiners first; includeFormer adds past memberships.',
+      args: { includeFormer: t.arg.boolean({ defaultValue: false }) },
+      select: (args, ctx, nestedSelection) => ({
+        memberships: {
+          ...memberEdges.getQuery(args, ctx, nestedSelection),
+          where: args.includeFormer ? {} : { leftAt: null },
+          orderBy: [{ joinedAt: 'desc' }, { id: 'desc' }],
+        },
+      }),
+      // The helper's edges are membership rows carrying the profile as node; only the
+      // profile fields the query asks for are selected, hence the widening casts.
+      resolve: (group, args, ctx) => memberEdges.resolve(group.memberships, args, ctx) as never,
+    },
+    { name: 'GroupMemberConnection' },
+    {
+      name: 'GroupMemberEdge',
+      fields: (edge) => ({
+        joinedAt: edge.field({ type: 'DateTime', resolve: (m) => (m as unknown as MemberEdge).joinedAt }),
+        leftAt: edge.field({ type: 'DateTime', nullable: true, resolve: (m) => (m as unknown as MemberEdge).leftAt }),
+      }),
+    },
+  ),
+  events: t.connection({
+    type: EventRef,
+    description: 'Events tagged with this group, newest first.',
+    args: { filter: t.arg({ type: EventFilter }) },
+    resolve: (group, args, ctx) => ctx.services.events.list(ctx.projectId, args.filter, args, group.id),
+  }),
+  stats: t.field({
+    type: GroupStatsRef,
+    args: {
+      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: all time.' }),
+      to: t.arg({ type: 'DateTime', description: 'Exclusive; default: all time.' }),
+    },
+    resolve: (group, { from, to }, ctx) => ctx.loaders.groupStats.load({ groupId: group.id, from, to }),
+  }),
+}));
+
+const GroupType = builder.objectRef<{ type: string; groupCount: number }>('GroupType').implement({
+  fields: (t) => ({
+    type: t.exposeString('type'),
+    groupCount: t.exposeInt('groupCount'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  group: t.prismaField({
     type: 'Group',
     nullable: true,
     description: 'One group of this project by its id, or null.',
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => ctx.services.groups.find(ctx.projectId, args.id, query),
   }),
-);
+  groups: t.prismaConnection({
+    type: 'Group',
+    cursor: 'projectId_id',
+    description: 'Groups, newest first. `search` matches id and name.',
+    args: { type: t.arg.string(), search: t.arg.string() },
+    resolve: (query, _root, args, ctx) => ctx.services.groups.list(ctx.projectId, args, query),
+  }),
+  groupTypes: t.field({
+    type: [GroupType],
+    description: 'Group types in use, with how many groups each has.',
+    resolve: (_root, _args, ctx) => ctx.services.groups.types(ctx.projectId),
+  }),
+}));

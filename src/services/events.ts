@@ -1,0 +1,47 @@
+import { Prisma, type Event, type PrismaClient } from '../generated/prisma/client.ts';
+import { ValidationError } from './errors.ts';
+import { eventFilterSql, validateEventFilter, type EventFilter } from './eventFilter.ts';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
+
+const cursorOf = (e: Event) => encodeCursor([e.createdAt.toISOString(), e.id]);
+
+/** Reading events: newest first, keyset-paginated on (createdAt, id). */
+export class EventService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Events matching the filter. With `groupId`, only that group's events, read
+   * through its EventGroup index rows so a small group's page does not scan the
+   * project's whole history.
+   */
+  async list(
+    projectId: string,
+    filter: EventFilter | null | undefined,
+    args: PageArgs,
+    groupId?: string,
+  ): Promise<Page<Event>> {
+    const valid = validateEventFilter(filter);
+    const size = pageSize(args.first);
+    const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
+    const afterTime = after ? new Date(after[0] as string) : null;
+    if (afterTime && Number.isNaN(afterTime.getTime()))
+      throw new ValidationError('after', 'is not a cursor returned by this connection');
+    const where = eventFilterSql(projectId, valid);
+    const rows =
+      groupId === undefined
+        ? await this.prisma.$queryRaw<Event[]>`
+            SELECT "e".* FROM "Event" "e"
+            WHERE "e"."projectId" = ${projectId} AND ${where}
+              ${after ? Prisma.sql`AND ("e"."createdAt", "e"."id") < (${afterTime}::timestamptz, ${after[1] as string})` : Prisma.empty}
+            ORDER BY "e"."createdAt" DESC, "e"."id" DESC
+            LIMIT ${size + 1}`
+        : await this.prisma.$queryRaw<Event[]>`
+            SELECT "e".* FROM "EventGroup" "eg"
+            JOIN "Event" "e" ON "e"."projectId" = "eg"."projectId" AND "e"."id" = "eg"."eventId"
+            WHERE "eg"."projectId" = ${projectId} AND "eg"."groupId" = ${groupId} AND ${where}
+              ${after ? Prisma.sql`AND ("eg"."createdAt", "eg"."eventId") < (${afterTime}::timestamptz, ${after[1] as string})` : Prisma.empty}
+            ORDER BY "eg"."createdAt" DESC, "eg"."eventId" DESC
+            LIMIT ${size + 1}`;
+    return toPage(rows, size, cursorOf, after !== null);
+  }
+}
