@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import { readCredentials } from '../auth/credentials.ts';
@@ -70,7 +71,11 @@ export function createApp(options: AppOptions): App {
 /** Expected failures (bad input, unknown key) are the client's business, not the operator's. */
 function logger(production: boolean) {
   const expected = (args: unknown[]) =>
-    args.some((a) => a instanceof AppError || (a as { originalError?: unknown })?.originalError instanceof AppError);
+    args.some((a) => {
+      if (a instanceof AppError) return true;
+      if (!(a instanceof GraphQLError)) return false;
+      return !a.originalError || a.originalError instanceof AppError || a.originalError instanceof GraphQLError;
+    });
   return {
     debug: () => {},
     info: production ? () => {} : (...args: unknown[]) => console.info(...args),

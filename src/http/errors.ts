@@ -54,7 +54,6 @@ export function toGraphQLError(error: AppError, path?: readonly (string | number
 export function maskError(error: unknown, message: string, isDev = false): Error {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const path = error instanceof GraphQLError ? error.path : undefined;
-  if (original instanceof GraphQLError && original.extensions?.code) return original;
   if (original instanceof AppError) return toGraphQLError(original, path);
   if (isDatabaseUnavailable(original)) {
     return toGraphQLError(
@@ -62,10 +61,13 @@ export function maskError(error: unknown, message: string, isDev = false): Error
       path,
     );
   }
-  if (error instanceof GraphQLError && !error.originalError) {
-    // Parse/validation errors raised by graphql-js itself.
-    return error;
+  if (error instanceof GraphQLError && (!error.originalError || !error.path)) {
+    // Raised by graphql-js before any resolver ran: syntax, document validation,
+    // variable coercion. The request is at fault and the message says how.
+    const code = error.extensions?.code ?? (original as GraphQLError).extensions?.code ?? 'VALIDATION_FAILED';
+    return createGraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });
   }
+  if (original instanceof GraphQLError && original.extensions?.code) return original;
   return createGraphQLError(isDev ? String((original as Error)?.message ?? message) : message, {
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
     path,
