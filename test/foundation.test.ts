@@ -116,10 +116,14 @@ describe('the vertical slice over real HTTP', () => {
     const writeKey = await t.createKey('write');
     const id = uniqueId('org');
     const tracked = await post(
-      { query: `mutation { track(input: { name: "x", groups: ["${id}"] }) { event { groupIds } } }` },
+      { query: `mutation { track(input: { name: "x", groups: ["${id}"] }) { event { id } } }` },
       keyHeaders(writeKey),
     );
-    expect(tracked.body.data.track.event.groupIds).toEqual([id]);
+    const eventId = tracked.body.data.track.event.id;
+    const stored = await t.db.prisma.event.findUniqueOrThrow({
+      where: { projectId_id: { projectId: writeKey.projectId, id: eventId } },
+    });
+    expect(stored.groupIds).toEqual([id]);
     const fromOther = await post({ query: `{ group(id: "${id}") { id } }` });
     expect(fromOther.body.data.group).toBeNull();
   });

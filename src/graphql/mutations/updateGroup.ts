@@ -13,6 +13,7 @@ builder.mutationField('updateGroup', (t) =>
   t.prismaField({
     type: 'Group',
     description: 'Dashboard edit: replaces name, type and properties of an existing group (NOT_FOUND otherwise).',
+    authScopes: { admin: true },
     args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
     resolve: (query, _root, { input }, ctx) => ctx.services.groups.update(ctx.projectId, input, query),
   }),

@@ -1,12 +1,13 @@
-import { builder } from '../builder.ts';
+import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventFilter } from './EventFilter.ts';
 import { GroupRef } from './Group.ts';
 import { ProfileRef } from './Profile.ts';
 
 export const EventRef = builder.prismaObject('Event', {
+  ...READ_SCOPES,
   description: 'An analytics event, tagged with the groups it counts for.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', ID_FOR_WRITERS),
     name: t.exposeString('name'),
     profileId: t.exposeID('profileId', { nullable: true }),
     deviceId: t.exposeString('deviceId', { nullable: true }),

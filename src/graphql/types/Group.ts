@@ -3,7 +3,7 @@ import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 import type { GroupStats } from '../../services/groups.ts';
 import { MAX_TOP_EVENTS } from '../../services/groups.ts';
 import { ValidationError } from '../../services/errors.ts';
-import { builder } from '../builder.ts';
+import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
 import { EventFilter } from './EventFilter.ts';
 import { ProfileRef } from './Profile.ts';
@@ -50,9 +50,10 @@ const memberEdges = prismaConnectionHelpers(builder, 'GroupMembership', {
 });
 
 export const GroupRef = builder.prismaObject('Group', {
+  ...READ_SCOPES,
   description: 'A company, workspace, team… Placeholders (created by a first reference) have no type or name yet.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', ID_FOR_WRITERS),
     type: t.exposeString('type', { nullable: true }),
     name: t.exposeString('name', { nullable: true }),
     properties: t.expose('properties', { type: 'JSON' }),

@@ -1,11 +1,12 @@
-import { builder } from '../builder.ts';
+import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
 import { GroupRef } from './Group.ts';
 
 export const ProfileRef = builder.prismaObject('Profile', {
+  ...READ_SCOPES,
   description: "A person: the app's user id plus what identify told us.",
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', ID_FOR_WRITERS),
     firstName: t.exposeString('firstName', { nullable: true }),
     lastName: t.exposeString('lastName', { nullable: true }),
     email: t.exposeString('email', { nullable: true }),
@@ -45,6 +46,7 @@ builder.prismaObjectFields(ProfileRef, (t) => ({
 }));
 
 builder.prismaObject('GroupMembership', {
+  ...READ_SCOPES,
   description: 'A period of membership: leftAt is null while it lasts.',
   fields: (t) => ({
     group: t.field({

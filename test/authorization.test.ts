@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+
+import { schema } from '../src/graphql/schema.ts';
+import type { Mode } from '../src/services/keys.ts';
+import { useTestApp } from './helpers/app.ts';
+
+// The mode rules, for every root field of the schema itself: a field added
+// without a row here fails the first test.
+const t = useTestApp();
+
+type Rule = 'query' | 'ingest' | 'admin';
+const ALLOWED: Record<Rule, Mode[]> = { query: ['read', 'root'], ingest: ['write', 'root'], admin: ['root'] };
+
+const RULES: Record<string, { rule: Rule; op: string }> = {
+  'Query.group': { rule: 'query', op: '{ group(id: "g") { id } }' },
+  'Query.groups': { rule: 'query', op: '{ groups { edges { cursor } } }' },
+  'Query.groupTypes': { rule: 'query', op: '{ groupTypes { type } }' },
+  'Query.profile': { rule: 'query', op: '{ profile(id: "p") { id } }' },
+  'Query.profiles': { rule: 'query', op: '{ profiles { edges { cursor } } }' },
+  'Query.events': { rule: 'query', op: '{ events { edges { cursor } } }' },
+  'Mutation.upsertGroup': { rule: 'ingest', op: 'mutation { upsertGroup(input: { id: "g", name: "G" }) { id } }' },
+  'Mutation.setGroups': {
+    rule: 'ingest',
+    op: 'mutation { setGroups(input: { profileId: "p", groupIds: ["g"] }) { id } }',
+  },
+  'Mutation.setGroup': { rule: 'ingest', op: 'mutation { setGroup(profileId: "p", groupId: "g") { id } }' },
+  'Mutation.removeGroups': {
+    rule: 'ingest',
+    op: 'mutation { removeGroups(input: { profileId: "p", groupIds: ["g"] }) { id } }',
+  },
+  'Mutation.identify': { rule: 'ingest', op: 'mutation { identify(input: { profileId: "p" }) { id } }' },
+  'Mutation.track': { rule: 'ingest', op: 'mutation { track(input: { name: "x" }) { duplicate event { id } } }' },
+  'Mutation.updateGroup': { rule: 'admin', op: 'mutation { updateGroup(input: { id: "g", name: "H" }) { id } }' },
+  'Mutation.deleteGroup': { rule: 'admin', op: 'mutation { deleteGroup(id: "nothing") }' },
+};
+
+function rootFields(): string[] {
+  return [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
+    Object.keys(type.getFields()).map((name) => `${type.name}.${name}`),
+  );
+}
+
+describe('key modes', () => {
+  it('every root field of the schema has a mode rule here', () => {
+    expect(Object.keys(RULES).sort()).toEqual(rootFields().sort());
+  });
+
+  const matrix = Object.entries(RULES).flatMap(([field, { rule, op }]) =>
+    (['write', 'read', 'root'] as Mode[]).map((mode) => [field, mode, ALLOWED[rule].includes(mode), op] as const),
+  );
+
+  it.each(matrix)('%s with a %s key: allowed=%s', async (_field, mode, allowed, op) => {
+    const key = await t.createKey(mode);
+    if (op.includes('removeGroups') || op.includes('updateGroup')) {
+      // Give the call something to act on, so "allowed" means it succeeds.
+      await t.gql(
+        'mutation { setGroup(profileId: "p", groupId: "g") { id } }',
+        {},
+        await t.createKey('root', key.projectId),
+      );
+    }
+    const result = await t.gql(op, {}, key);
+    if (allowed) {
+      expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+    } else {
+      expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(Object.values(result.data ?? {}).every((value) => value === null)).toBe(true);
+    }
+  });
+
+  it('a forbidden mutation changes nothing', async () => {
+    const root = await t.createKey('root');
+    const write = await t.createKey('write', root.projectId);
+    await t.gql('mutation { upsertGroup(input: { id: "keep", name: "Keep" }) { id } }', {}, root);
+    const denied = await t.gql('mutation { deleteGroup(id: "keep") }', {}, write);
+    expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const read = await t.createKey('read', root.projectId);
+    const tracked = await t.gql('mutation { track(input: { name: "x", groups: ["keep"] }) { duplicate } }', {}, read);
+    expect(tracked.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await t.db.prisma.group.count({ where: { projectId: root.projectId } })).toBe(1);
+    expect(await t.db.prisma.event.count({ where: { projectId: root.projectId } })).toBe(0);
+  });
+
+  it('a write key reads nothing back through mutation results but the ids it sent', async () => {
+    const root = await t.createKey('root');
+    const write = await t.createKey('write', root.projectId);
+    await t.gql(
+      'mutation { upsertGroup(input: { id: "org", name: "Secret Co", properties: { mrr: 9000 } }) { id } }',
+      {},
+      root,
+    );
+    const ok = await t.gql(
+      'mutation { upsertGroup(input: { id: "org", properties: { seen: true } }) { id } }',
+      {},
+      write,
+    );
+    expect(ok.data).toEqual({ upsertGroup: { id: 'org' } });
+    const leak = await t.gql(
+      'mutation { upsertGroup(input: { id: "org", properties: {} }) { id name properties members { edges { node { email } } } } }',
+      {},
+      write,
+    );
+    expect(leak.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
+    expect(JSON.stringify(leak.data ?? {})).not.toContain('Secret Co');
+    expect(JSON.stringify(leak.data ?? {})).not.toContain('9000');
+    const event = await t.gql(
+      'mutation { track(input: { name: "x", groups: ["org"] }) { event { groupIds properties } } }',
+      {},
+      write,
+    );
+    expect(event.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
