@@ -1,0 +1,81 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { schema } from '../src/graphql/schema.ts';
+import type { CreatedKey } from '../src/services/keys.ts';
+import { useTestApp } from './helpers/app.ts';
+
+// Project B's key aimed at project A's ids, through every root field: nothing of
+// A is returned and nothing of A changes. A field without a row here fails.
+const t = useTestApp();
+
+const A_SECRET = 'a-secret-marker';
+
+/** Each call with B's key; `leaks` must never appear in its response. */
+const CALLS: Record<string, string> = {
+  'Query.group': '{ group(id: "org_a") { id name properties } }',
+  'Query.groups': '{ groups(search: "org_a") { edges { node { id name properties } } } }',
+  'Query.groupTypes': '{ groupTypes { type groupCount } }',
+  'Query.profile': '{ profile(id: "user_a") { id email properties } }',
+  'Query.profiles': '{ profiles(groupId: "org_a") { edges { node { id email } } } }',
+  'Query.events': '{ events(filter: { groupIds: ["org_a"], profileId: "user_a" }) { edges { node { id properties } } } }',
+  'Mutation.upsertGroup': 'mutation { upsertGroup(input: { id: "org_a", properties: { b: 1 } }) { id name properties memberCount } }',
+  'Mutation.setGroups': 'mutation { setGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email groups { id name } } }',
+  'Mutation.setGroup': 'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id email memberships { group { name } } } }',
+  'Mutation.removeGroups': 'mutation { removeGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email } }',
+  'Mutation.identify': 'mutation { identify(input: { profileId: "user_a" }) { id email properties } }',
+  'Mutation.track': 'mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a" }) { duplicate event { id properties groupIds } } }',
+  'Mutation.updateGroup': 'mutation { updateGroup(input: { id: "org_a", name: "Hijacked" }) { id name } }',
+  'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
+};
+
+function rootFields(): string[] {
+  return [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
+    Object.keys(type.getFields()).map((name) => `${type.name}.${name}`),
+  );
+}
+
+describe('tenant isolation', () => {
+  let a: CreatedKey;
+  let b: CreatedKey;
+
+  async function snapshotOfA() {
+    const where = { projectId: a.projectId };
+    const prisma = t.db.prisma;
+    return {
+      groups: await prisma.group.findMany({ where, orderBy: { id: 'asc' } }),
+      profiles: await prisma.profile.findMany({ where, orderBy: { id: 'asc' } }),
+      memberships: await prisma.groupMembership.findMany({ where, orderBy: { id: 'asc' } }),
+      events: await prisma.event.findMany({ where, orderBy: { id: 'asc' } }),
+      eventGroups: await prisma.eventGroup.count({ where }),
+    };
+  }
+
+  beforeAll(async () => {
+    a = await t.createKey('root');
+    b = await t.createKey('root');
+    const seed = [
+      `mutation { upsertGroup(input: { id: "org_a", type: "company", name: "${A_SECRET}", properties: { plan: "${A_SECRET}" } }) { id } }`,
+      `mutation { identify(input: { profileId: "user_a", email: "${A_SECRET}@a.io" }) { id } }`,
+      'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id } }',
+      `mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a", properties: { note: "${A_SECRET}" } }) { duplicate } }`,
+    ];
+    for (const op of seed) expect((await t.gql(op, {}, a)).errors).toBeUndefined();
+  });
+
+  it('every root field has a cross-project call here', () => {
+    expect(Object.keys(CALLS).sort()).toEqual(rootFields().sort());
+  });
+
+  it.each(Object.entries(CALLS))("%s with another project's key neither reads nor changes project A", async (_field, op) => {
+    const before = await snapshotOfA();
+    const result = await t.gql(op, {}, b);
+    expect(JSON.stringify(result)).not.toContain(A_SECRET);
+    expect(await snapshotOfA()).toEqual(before);
+  });
+
+  it("B's writes under A's ids landed in B", async () => {
+    const group = await t.gql('{ group(id: "org_a") { name properties } }', {}, b);
+    expect(group.data?.group?.name ?? null).not.toBe(A_SECRET);
+    expect((await snapshotOfA()).groups[0]!.name).toBe(A_SECRET);
+  });
+});
