@@ -55,6 +55,8 @@ export async function serve(config: Config): Promise<void> {
       'openpanel-client-id': key.clientId,
       'openpanel-client-secret': key.clientSecret,
     },
+    hardening: { introspection: config.introspection, maxBodyBytes: config.maxBodyBytes },
+    rateLimit: config.rateLimit,
   });
   const server = await listen(app, config.port, config.host);
   console.log(`groupgraph serving GraphiQL at ${server.url}/graphql (database: ${database.kind})`);
@@ -67,6 +69,7 @@ export async function serve(config: Config): Promise<void> {
       console.log(`${signal}: finishing in-flight requests…`);
       await server.close();
       admin?.close();
+      await app.rateLimiter.close();
       await database.close();
       console.log('stopped');
       resolve();

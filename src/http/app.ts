@@ -9,7 +9,9 @@ import { schema } from '../graphql/schema.ts';
 import { AppError } from '../services/errors.ts';
 import { createServices } from '../services/index.ts';
 import { isDatabaseUnavailable, maskError, toGraphQLError } from './errors.ts';
+import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
+import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
 
 export interface AppOptions {
   database: Database;
@@ -17,13 +19,21 @@ export interface AppOptions {
   production: boolean;
   /** Headers GraphiQL starts with (the first root key), outside production. */
   graphiqlHeaders?: Record<string, string>;
+  /** Introspection (default on) and the request body limit (default 5 MB). */
+  hardening?: Partial<Omit<HardeningOptions, 'production'>>;
+  /** Per-client token buckets (default 500/s, bursts of 1,000). */
+  rateLimit?: RateLimitOptions;
 }
 
-export type App = YogaServerInstance<Record<string, never>, Context>;
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 500, burst: 1000 };
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+export type App = YogaServerInstance<Record<string, never>, Context> & { rateLimiter: RateLimiter };
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
   const services = createServices(options.database.prisma);
+  const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
 
   const routes: Plugin = {
     async onRequest({ url, endResponse }) {
@@ -31,7 +41,7 @@ export function createApp(options: AppOptions): App {
     },
   };
 
-  return createYoga<Record<string, never>, Context>({
+  const yoga = createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/yoga-health',
@@ -43,11 +53,19 @@ export function createApp(options: AppOptions): App {
       headers: options.production ? undefined : JSON.stringify(options.graphiqlHeaders ?? {}),
       defaultQuery: DEFAULT_QUERY,
     },
-    plugins: [routes],
+    plugins: [
+      routes,
+      ...hardeningPlugins({
+        introspection: options.hardening?.introspection ?? true,
+        maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        production: options.production,
+      }),
+    ],
     async context({ request }) {
       try {
         const { clientId, clientSecret } = readCredentials(request.headers);
         const principal = await services.keys.authenticate(clientId, clientSecret);
+        await rateLimiter.take(principal.clientId);
         return Object.freeze({
           projectId: principal.projectId,
           mode: principal.mode,
@@ -66,6 +84,7 @@ export function createApp(options: AppOptions): App {
       }
     },
   });
+  return Object.assign(yoga, { rateLimiter });
 }
 
 /** Expected failures (bad input, unknown key) are the client's business, not the operator's. */

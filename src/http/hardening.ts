@@ -1,0 +1,66 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { NoSchemaIntrospectionCustomRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+export interface HardeningOptions {
+  introspection: boolean;
+  maxBodyBytes: number;
+  production: boolean;
+}
+
+/**
+ * Limits tuned so real Relay queries pass (group → members → node → groups →
+ * stats → topEvents is depth 9) while hostile documents are refused before
+ * they execute.
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 15,
+  maxAliases: 30,
+  maxTokens: 5000,
+  maxDirectives: 20,
+  maxCost: 50000,
+} as const;
+
+function bodyLimit(maxBytes: number): Plugin {
+  return {
+    onRequest({ request, endResponse }) {
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > maxBytes) {
+        endResponse(
+          Response.json(
+            { errors: [{ message: `Request body over ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+            { status: 413 },
+          ),
+        );
+      }
+    },
+  };
+}
+
+function noIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+export function hardeningPlugins(options: HardeningOptions): Plugin[] {
+  const armor = EnvelopArmorPlugin({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxTokens: { n: QUERY_LIMITS.maxTokens },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost, ignoreIntrospection: true },
+    blockFieldSuggestion: { enabled: options.production },
+  }) as Plugin;
+  return [
+    bodyLimit(options.maxBodyBytes),
+    // Browsers must preflight: a request without a custom header cannot be a
+    // cross-site form or image tag riding on ambient credentials.
+    useCSRFPrevention({ requestHeaders: ['openpanel-client-id', 'authorization', 'x-graphql-yoga-csrf'] }),
+    armor,
+    ...(options.introspection ? [] : [noIntrospection()]),
+  ];
+}
