@@ -31,7 +31,7 @@ describe(`groupgraph command on ${engine}`, () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...keyHeaders(key) },
       body: JSON.stringify({
-        query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { groupIds } } }`,
+        query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { id } } }`,
       }),
     });
     return { status: response.status, body: (await response.json()) as any };
@@ -61,10 +61,20 @@ describe(`groupgraph command on ${engine}`, () => {
 
       const tracked = await track(server.url, key, 'org_acme');
       expect(tracked.status).toBe(200);
-      expect(tracked.body.data.track.event.groupIds).toEqual(['org_acme']);
+      expect(tracked.body.errors, JSON.stringify(tracked.body.errors)).toBeUndefined();
+      // A write key reads nothing back; a read key of the same project sees the event.
+      const reader = JSON.parse((await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json'], env)).stdout);
+      const read = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...keyHeaders(reader) },
+        body: JSON.stringify({ query: `{ events { edges { node { id groupIds } } } }` }),
+      });
+      expect(((await read.json()) as any).data.events.edges).toEqual([
+        { node: { id: tracked.body.data.track.event.id, groupIds: ['org_acme'] } },
+      ]);
 
       const listed = await runCli(['keys', 'list', '--project', 'p', '--json'], env);
-      expect(JSON.parse(listed.stdout).map((k: { clientId: string }) => k.clientId)).toEqual([key.clientId]);
+      expect(JSON.parse(listed.stdout).map((k: { clientId: string }) => k.clientId)).toEqual([key.clientId, reader.clientId]);
       expect(listed.stdout).not.toContain(key.clientSecret);
 
       const revoked = await runCli(['keys', 'revoke', key.clientId], env);

@@ -24,6 +24,7 @@ export interface Loaders {
   group: DataLoader<string, Group>;
   profile: DataLoader<string, Profile | null>;
   lastActiveAt: DataLoader<string, Date | null>;
+  memberCount: DataLoader<string, number>;
   /** Keyed by group id and range; one query per distinct range in a request. */
   groupStats: DataLoader<{ groupId: string } & TimeRange, GroupStats, string>;
 }
@@ -40,6 +41,10 @@ export function createLoaders(services: Services, projectId: string): Loaders {
     profile: new DataLoader(async (ids) => {
       const found = new Map((await services.profiles.findMany(projectId, ids)).map((p) => [p.id, p]));
       return ids.map((id) => found.get(id) ?? null);
+    }),
+    memberCount: new DataLoader(async (ids) => {
+      const found = await services.groups.memberCounts(projectId, ids);
+      return ids.map((id) => found.get(id) ?? 0);
     }),
     lastActiveAt: new DataLoader(async (ids) => {
       const found = await services.groups.lastActiveAt(projectId, ids);

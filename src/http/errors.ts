@@ -1,3 +1,4 @@
+import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
 import { createGraphQLError } from 'graphql-yoga';
 
@@ -55,6 +56,14 @@ export function maskError(error: unknown, message: string, isDev = false): Error
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const path = error instanceof GraphQLError ? error.path : undefined;
   if (original instanceof AppError) return toGraphQLError(original, path);
+  // A row that vanished between being listed and being loaded (e.g. a deleted group).
+  if ((original as { code?: unknown })?.code === 'P2025') {
+    return toGraphQLError(new AppError('NOT_FOUND', 'The record no longer exists'), path);
+  }
+  // Pothos's own argument checks (a malformed connection cursor, first with last…).
+  if (original instanceof PothosValidationError) {
+    return toGraphQLError(new AppError('VALIDATION_FAILED', original.message), path);
+  }
   if (isDatabaseUnavailable(original)) {
     return toGraphQLError(
       new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }),

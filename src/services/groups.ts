@@ -1,5 +1,5 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
-import { requireId, requireName, requireProperties, splitPatch } from './limits.ts';
+import { optionalText, requireId, requireName, requireProperties, splitPatch } from './limits.ts';
 import { NotFoundError } from './errors.ts';
 
 export interface UpsertGroupInput {
@@ -73,13 +73,14 @@ export class GroupService {
   }
 
   find(projectId: string, id: string, query: GroupQuery = {}): Promise<Group | null> {
+    requireId(id, 'id');
     return this.prisma.group.findUnique({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
   /** Newest first; `search` matches id and name case-insensitively. */
   list(projectId: string, filter: GroupListFilter, query: GroupListQuery): Promise<Group[]> {
     if (filter.type != null) requireName(filter.type, 'type');
-    const search = filter.search?.trim();
+    const search = optionalText(filter.search, 'search', 200)?.trim();
     const contains = search ? { contains: search, mode: 'insensitive' as const } : undefined;
     return this.prisma.group.findMany({
       ...query,
@@ -103,6 +104,15 @@ export class GroupService {
   /** Groups by id, for DataLoaders; missing ids are absent. */
   findMany(projectId: string, ids: readonly string[]): Promise<Group[]> {
     return this.prisma.group.findMany({ where: { projectId, id: { in: [...ids] } } });
+  }
+
+  /** Current members per group (0 for groups without any, or gone). */
+  async memberCounts(projectId: string, ids: readonly string[]): Promise<Map<string, number>> {
+    const rows = await this.prisma.$queryRaw<{ groupId: string; count: number }[]>`
+      SELECT "groupId", count(*)::int AS "count" FROM "GroupMembership"
+      WHERE "projectId" = ${projectId} AND "groupId" = ANY(${[...ids]}::text[]) AND "leftAt" IS NULL
+      GROUP BY "groupId"`;
+    return new Map(rows.map((r) => [r.groupId, r.count]));
   }
 
   /** Time of the latest event tagged with each group: one index probe per group. */

@@ -13,14 +13,23 @@ export const LIMITS = {
 
 export type JsonObject = Record<string, unknown>;
 
-// PostgreSQL text and jsonb cannot hold the NUL character.
-function refuseNul(value: string, field: string): void {
-  if (value.includes('\0')) throw new ValidationError(field, 'must not contain the NUL character');
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Why PostgreSQL text/jsonb would refuse the string (NUL, or UTF-16 that is not Unicode), if it would. */
+function unstorable(value: string): string | null {
+  if (value.includes('\0')) return 'must not contain the NUL character';
+  if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (a lone surrogate was found)';
+  return null;
+}
+
+function refuseUnstorable(value: string, field: string): void {
+  const problem = unstorable(value);
+  if (problem) throw new ValidationError(field, problem);
 }
 
 export function requireId(value: string, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field, 'must not be empty');
-  refuseNul(value, field);
+  refuseUnstorable(value, field);
   if (value.length > LIMITS.idLength) throw new ValidationError(field, `must be at most ${LIMITS.idLength} characters`);
   return value;
 }
@@ -31,7 +40,7 @@ export function optionalId(value: string | null | undefined, field: string): str
 
 export function requireName(value: string, field: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field, 'must not be empty');
-  refuseNul(value, field);
+  refuseUnstorable(value, field);
   if (value.length > LIMITS.nameLength)
     throw new ValidationError(field, `must be at most ${LIMITS.nameLength} characters`);
   return value;
@@ -44,7 +53,7 @@ export function optionalText(
 ): string | null {
   if (value === null || value === undefined) return null;
   if (value.length > max) throw new ValidationError(field, `must be at most ${max} characters`);
-  refuseNul(value, field);
+  refuseUnstorable(value, field);
   return value;
 }
 
@@ -54,23 +63,29 @@ export function requireIdList(values: readonly string[], field: string, max: num
   return [...new Set(values)];
 }
 
-function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  let max = 0;
-  for (const child of Object.values(value)) max = Math.max(max, depthOf(child));
-  return max + 1;
+/**
+ * Walks a JSON value: throws when it nests deeper than the limit (without
+ * descending further, so hostile nesting cannot exhaust the stack) or when a
+ * string or key in it could not be stored.
+ */
+function checkJson(value: unknown, field: string, depth = 0): void {
+  if (typeof value === 'string') return refuseUnstorable(value, field);
+  if (value === null || typeof value !== 'object') return;
+  if (depth >= LIMITS.propertiesDepth) {
+    throw new ValidationError(field, `must be at most ${LIMITS.propertiesDepth} levels deep`);
+  }
+  for (const [key, child] of Object.entries(value)) {
+    refuseUnstorable(key, field);
+    checkJson(child, field, depth + 1);
+  }
 }
 
 /** A JSON object within the size and depth limits (an absent value is `{}`). */
 export function requireProperties(value: unknown, field: string): JsonObject {
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be a JSON object');
-  if (depthOf(value) > LIMITS.propertiesDepth) {
-    throw new ValidationError(field, `must be at most ${LIMITS.propertiesDepth} levels deep`);
-  }
-  const json = JSON.stringify(value);
-  if (json.includes('\\u0000')) throw new ValidationError(field, 'must not contain the NUL character');
-  const bytes = Buffer.byteLength(json);
+  checkJson(value, field);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > LIMITS.propertiesBytes) {
     throw new ValidationError(field, `must be at most ${LIMITS.propertiesBytes} bytes serialized, got ${bytes}`);
   }

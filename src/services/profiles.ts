@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient, type Profile } from '../generated/prisma/client.ts';
-import { optionalText, requireId, requireProperties, splitPatch } from './limits.ts';
+import { optionalId, optionalText, requireId, requireProperties, splitPatch } from './limits.ts';
 
 export interface IdentifyInput {
   profileId: string;
@@ -48,12 +48,14 @@ export class ProfileService {
   }
 
   find(projectId: string, id: string, query: ProfileQuery = {}): Promise<Profile | null> {
+    requireId(id, 'id');
     return this.prisma.profile.findUnique({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
   /** Newest first; search matches id, email and names (case-insensitive); groupId: current members. */
   list(projectId: string, filter: ProfileListFilter, query: ProfileListQuery): Promise<Profile[]> {
-    const search = filter.search?.trim();
+    const search = optionalText(filter.search, 'search', 200)?.trim();
+    optionalId(filter.groupId, 'groupId');
     const contains = search ? { contains: search, mode: 'insensitive' as const } : undefined;
     return this.prisma.profile.findMany({
       ...query,

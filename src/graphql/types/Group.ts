@@ -63,7 +63,12 @@ export const GroupRef = builder.prismaObject('Group', {
       description: 'Null for a deleted group still named by events.',
     }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', nullable: true }),
-    memberCount: t.relationCount('memberships', { where: { leftAt: null }, description: 'Current members.' }),
+    // A loader rather than a relation count: groups also arrive from events and
+    // memberships (and may since have been deleted), not only from Prisma queries.
+    memberCount: t.int({
+      description: 'Current members.',
+      resolve: (group, _args, ctx) => ctx.loaders.memberCount.load(group.id),
+    }),
   }),
 });
 
