@@ -21,7 +21,7 @@ export class EventService {
     groupId?: string,
   ): Promise<Page<Event>> {
     const valid = validateEventFilter(filter);
-    const size = pageSize(args.first);
+    const size = pageSize(args);
     const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
     const afterTime = after ? new Date(after[0] as string) : null;
     if (afterTime && Number.isNaN(afterTime.getTime()))

@@ -6,6 +6,8 @@ export const MAX_PAGE_SIZE = 100;
 export interface PageArgs {
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
 export interface Page<T> {
@@ -13,8 +15,15 @@ export interface Page<T> {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-/** `first` defaults to 20 and is capped at 100; a negative one is refused. */
-export function pageSize(first: number | null | undefined, field = 'first'): number {
+/**
+ * `first` defaults to 20 and is capped at 100; a negative one is refused. These
+ * connections page forward only (newest first), so `last`/`before` are refused
+ * rather than ignored.
+ */
+export function pageSize(args: PageArgs, field = 'first'): number {
+  if (args.last != null) throw new ValidationError('last', 'this connection pages forward only: use first/after');
+  if (args.before != null) throw new ValidationError('before', 'this connection pages forward only: use first/after');
+  const first = args.first;
   if (first == null) return DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(first) || first < 0) throw new ValidationError(field, 'must be a non-negative integer');
   return Math.min(first, MAX_PAGE_SIZE);
