@@ -4,6 +4,8 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { openEmbedded, openPostgres } from '../src/db/database.ts';
+import { readMigrations } from '../src/db/migrator.ts';
 import { keyHeaders } from './helpers/app.ts';
 import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
 import { runCli, startServer } from './helpers/process.ts';
@@ -63,7 +65,9 @@ describe(`groupgraph command on ${engine}`, () => {
       expect(tracked.status).toBe(200);
       expect(tracked.body.errors, JSON.stringify(tracked.body.errors)).toBeUndefined();
       // A write key reads nothing back; a read key of the same project sees the event.
-      const reader = JSON.parse((await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json'], env)).stdout);
+      const reader = JSON.parse(
+        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json'], env)).stdout,
+      );
       const read = await fetch(`${server.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...keyHeaders(reader) },
@@ -74,7 +78,10 @@ describe(`groupgraph command on ${engine}`, () => {
       ]);
 
       const listed = await runCli(['keys', 'list', '--project', 'p', '--json'], env);
-      expect(JSON.parse(listed.stdout).map((k: { clientId: string }) => k.clientId)).toEqual([key.clientId, reader.clientId]);
+      expect(JSON.parse(listed.stdout).map((k: { clientId: string }) => k.clientId)).toEqual([
+        key.clientId,
+        reader.clientId,
+      ]);
       expect(listed.stdout).not.toContain(key.clientSecret);
 
       const revoked = await runCli(['keys', 'revoke', key.clientId], env);
@@ -107,6 +114,53 @@ describe(`groupgraph command on ${engine}`, () => {
       }
     });
   }
+
+  if (engine === 'postgres') {
+    it('two servers started at once on an empty database both come up, each migration applied once', async () => {
+      const empty = await createEmptyPostgresDatabase();
+      const both = { DATABASE_URL: empty.url, DATA_DIR: undefined };
+      const servers = await Promise.all([startServer(both), startServer(both)]);
+      try {
+        for (const server of servers) expect((await fetch(`${server.url}/health`)).status).toBe(200);
+        const db = openPostgres(empty.url, { poolSize: 1 });
+        const rows = await db.prisma.$queryRawUnsafe<{ migration_name: string; n: number }[]>(
+          'SELECT migration_name, count(*)::int AS n FROM "_prisma_migrations" GROUP BY migration_name',
+        );
+        await db.close();
+        expect(rows.map((r) => r.migration_name).sort()).toEqual((await readMigrations()).map((m) => m.name).sort());
+        expect(rows.every((r) => r.n === 1)).toBe(true);
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+        await empty.drop();
+      }
+    });
+  }
+
+  it('an applied migration whose file changed stops start-up with a message naming it', async () => {
+    const [first] = await readMigrations();
+    const db = env.DATABASE_URL ? openPostgres(env.DATABASE_URL, { poolSize: 1 }) : await openEmbedded(env.DATA_DIR!);
+    // As if migration.sql had been edited after it was applied.
+    await db.prisma.$executeRawUnsafe(
+      `UPDATE "_prisma_migrations" SET checksum = 'edited' WHERE migration_name = $1`,
+      first!.name,
+    );
+    await db.close();
+    try {
+      const start = await runCli(['serve'], { ...env, PORT: '0' });
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain(`Migration ${first!.name} was changed after it was applied`);
+    } finally {
+      const again = env.DATABASE_URL
+        ? openPostgres(env.DATABASE_URL, { poolSize: 1 })
+        : await openEmbedded(env.DATA_DIR!);
+      await again.prisma.$executeRawUnsafe(
+        `UPDATE "_prisma_migrations" SET checksum = $1 WHERE migration_name = $2`,
+        first!.checksum,
+        first!.name,
+      );
+      await again.close();
+    }
+  });
 
   it('keys create refuses a bad mode with a usage error', async () => {
     const result = await runCli(['keys', 'create', '--project', 'p', '--mode', 'admin'], env);
