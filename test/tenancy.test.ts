@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { schema } from '../src/graphql/schema.ts';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { useTestApp } from './helpers/app.ts';
+import { rootFields } from './helpers/schema.ts';
 
 // Project B's key aimed at project A's ids, through every root field: nothing of
 // A is returned and nothing of A changes. A field without a row here fails.
@@ -28,11 +28,6 @@ const CALLS: Record<string, string> = {
   'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
 };
 
-function rootFields(): string[] {
-  return [schema.getQueryType()!, schema.getMutationType()!].flatMap((type) =>
-    Object.keys(type.getFields()).map((name) => `${type.name}.${name}`),
-  );
-}
 
 describe('tenant isolation', () => {
   let a: CreatedKey;
