@@ -18,6 +18,7 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
   'Query.profile': { rule: 'query', op: '{ profile(id: "p") { id } }' },
   'Query.profiles': { rule: 'query', op: '{ profiles { edges { cursor } } }' },
   'Query.events': { rule: 'query', op: '{ events { edges { cursor } } }' },
+  'Query.eventAggregation': { rule: 'query', op: '{ eventAggregation(input: { metric: EVENTS }) { total } }' },
   'Mutation.upsertGroup': { rule: 'ingest', op: 'mutation { upsertGroup(input: { id: "g", name: "G" }) { id } }' },
   'Mutation.setGroups': {
     rule: 'ingest',
@@ -29,6 +30,10 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
     op: 'mutation { removeGroups(input: { profileId: "p", groupIds: ["g"] }) { id } }',
   },
   'Mutation.identify': { rule: 'ingest', op: 'mutation { identify(input: { profileId: "p" }) { id } }' },
+  'Mutation.trackBatch': {
+    rule: 'ingest',
+    op: 'mutation { trackBatch(events: [{ name: "x" }]) { accepted duplicates rejected { index } } }',
+  },
   'Mutation.track': { rule: 'ingest', op: 'mutation { track(input: { name: "x" }) { duplicate event { id } } }' },
   'Mutation.updateGroup': { rule: 'admin', op: 'mutation { updateGroup(input: { id: "g", name: "H" }) { id } }' },
   'Mutation.deleteGroup': { rule: 'admin', op: 'mutation { deleteGroup(id: "nothing") }' },

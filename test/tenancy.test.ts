@@ -18,6 +18,10 @@ const CALLS: Record<string, string> = {
   'Query.profile': '{ profile(id: "user_a") { id email properties } }',
   'Query.profiles': '{ profiles(groupId: "org_a") { edges { node { id email } } } }',
   'Query.events': '{ events(filter: { groupIds: ["org_a"], profileId: "user_a" }) { edges { node { id properties } } } }',
+  'Query.eventAggregation':
+    '{ eventAggregation(input: { metric: EVENTS, breakdown: GROUP, filter: { groupIds: ["org_a"] } }) { total series { key label total } } }',
+  'Mutation.trackBatch':
+    'mutation { trackBatch(events: [{ id: "evt_a", name: "x", profileId: "user_a" }]) { accepted duplicates rejected { index message } } }',
   'Mutation.upsertGroup': 'mutation { upsertGroup(input: { id: "org_a", properties: { b: 1 } }) { id name properties memberCount } }',
   'Mutation.setGroups': 'mutation { setGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email groups { id name } } }',
   'Mutation.setGroup': 'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id email memberships { group { name } } } }',

@@ -20,6 +20,7 @@ Usage:
   groupgraph keys revoke <clientId>
   groupgraph schema print                write schema/schema.graphql
   groupgraph schema check                fail when schema/schema.graphql is stale
+  groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
 `;
 
 class UsageError extends Error {}
@@ -130,6 +131,10 @@ async function run(argv: string[]): Promise<void> {
         await database.close();
       }
       return;
+    }
+    case 'seed': {
+      const { seed } = await import('./seed.ts');
+      return seed(rest);
     }
     case 'keys':
       return keys(rest);

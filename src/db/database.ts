@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -33,18 +35,32 @@ function clientFor(adapter: SqlDriverAdapterFactory, options: OpenOptions): Pris
 
 export interface PostgresOptions extends OpenOptions {
   poolSize?: number;
+  /** How long opening a connection may take before the query fails (default 5 s). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The ingest statement (services/ingest.ts, one fixed text) is prepared once per
+ * connection: for a single event PostgreSQL spends as long planning it as
+ * running it. Every other statement stays unnamed ('' to pg), so the set of
+ * prepared statements is bounded.
+ */
+function preparedIngestStatement(query: { sql: string }): string {
+  return query.sql.includes('INSERT INTO "Event"')
+    ? `gg_${createHash('sha1').update(query.sql).digest('hex').slice(0, 20)}`
+    : '';
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
   });
   // An idle client losing its connection must not crash the process; the next
   // query gets a fresh connection or a clear error.
   pool.on('error', () => {});
-  const prisma = clientFor(new PrismaPg(pool), options);
+  const prisma = clientFor(new PrismaPg(pool, { statementNameGenerator: preparedIngestStatement }), options);
   return {
     kind: 'postgres',
     prisma,
@@ -125,10 +141,17 @@ export interface DatabaseConfig {
   databaseUrl: string | undefined;
   dataDir: string;
   databasePoolSize: number;
+  databaseConnectTimeoutMs?: number;
 }
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   return config.databaseUrl
-    ? Promise.resolve(openPostgres(config.databaseUrl, { ...options, poolSize: config.databasePoolSize }))
+    ? Promise.resolve(
+        openPostgres(config.databaseUrl, {
+          ...options,
+          poolSize: config.databasePoolSize,
+          connectTimeoutMs: config.databaseConnectTimeoutMs,
+        }),
+      )
     : openEmbedded(config.dataDir, options);
 }

@@ -5,6 +5,8 @@ import './types/EventFilter.ts';
 import './types/Group.ts';
 import './types/Profile.ts';
 import './types/Event.ts';
+import './types/EventAggregation.ts';
+import './types/GroupOverview.ts';
 import './mutations/upsertGroup.ts';
 import './mutations/updateGroup.ts';
 import './mutations/deleteGroup.ts';
@@ -13,6 +15,7 @@ import './mutations/setGroups.ts';
 import './mutations/setGroup.ts';
 import './mutations/removeGroups.ts';
 import './mutations/track.ts';
+import './mutations/trackBatch.ts';
 
 export const schema = builder.toSchema();
 

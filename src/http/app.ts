@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import { readCredentials } from '../auth/credentials.ts';
+import { readTrackBatchMax } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Context } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
@@ -11,6 +12,7 @@ import { createServices } from '../services/index.ts';
 import { isDatabaseUnavailable, maskError, toGraphQLError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
+import { createTrackHandler } from './track.ts';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
 
 export interface AppOptions {
@@ -23,6 +25,8 @@ export interface AppOptions {
   hardening?: Partial<Omit<HardeningOptions, 'production'>>;
   /** Per-client token buckets (default 500/s, bursts of 1,000). */
   rateLimit?: RateLimitOptions;
+  /** Most events one trackBatch may carry (default: TRACK_BATCH_MAX, else 1,000). */
+  trackBatchMax?: number;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 500, burst: 1000 };
@@ -32,12 +36,25 @@ export type App = YogaServerInstance<Record<string, never>, Context> & { rateLim
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
-  const services = createServices(options.database.prisma);
+  const services = createServices(options.database.prisma, {
+    trackBatchMax: options.trackBatchMax ?? readTrackBatchMax(),
+  });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const track = createTrackHandler({
+    keys: services.keys,
+    openpanel: services.openpanel,
+    production: options.production,
+    rateLimit: (clientId) => rateLimiter.take(clientId),
+  });
 
   const routes: Plugin = {
-    async onRequest({ url, endResponse }) {
+    async onRequest({ url, request, serverContext, endResponse }) {
       if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+      // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
+      else if (url.pathname === '/track') {
+        const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } }).req?.socket;
+        endResponse(await track(request, { remoteAddress: socket?.remoteAddress }));
+      }
     },
   };
 

@@ -1,31 +1,51 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { AggregationService } from './aggregation.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
 import { KeyService } from './keys.ts';
 import { MembershipService } from './memberships.ts';
+import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
+import { SessionService } from './sessions.ts';
 
 /** The domain services bound to one database. Resolvers reach the data only through these. */
 export interface Services {
+  readonly aggregation: AggregationService;
   readonly events: EventService;
   readonly groups: GroupService;
   readonly ingest: IngestService;
   readonly keys: KeyService;
   readonly memberships: MembershipService;
   readonly profiles: ProfileService;
+  readonly sessions: SessionService;
+  /** OpenPanel's POST /track contract over the services above. */
+  readonly openpanel: OpenPanelService;
   /** For plugin-prisma's relation loading only; resolvers call services. */
   readonly prismaForPothos: PrismaClient;
 }
 
-export function createServices(prisma: PrismaClient): Services {
+export interface ServiceOptions {
+  /** Most events one trackBatch may carry (TRACK_BATCH_MAX). */
+  trackBatchMax?: number;
+}
+
+export function createServices(prisma: PrismaClient, options: ServiceOptions = {}): Services {
+  const groups = new GroupService(prisma);
+  const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
+  const memberships = new MembershipService(prisma);
+  const profiles = new ProfileService(prisma);
+  const sessions = new SessionService(prisma);
   return Object.freeze({
+    aggregation: new AggregationService(prisma),
     events: new EventService(prisma),
-    groups: new GroupService(prisma),
-    ingest: new IngestService(prisma),
+    groups,
+    ingest,
     keys: new KeyService(prisma),
-    memberships: new MembershipService(prisma),
-    profiles: new ProfileService(prisma),
+    memberships,
+    profiles,
+    sessions,
+    openpanel: new OpenPanelService(prisma, { ingest, profiles, groups, memberships, sessions }),
     prismaForPothos: prisma,
   });
 }

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient, type Profile } from '../generated/prisma/client.ts';
-import { optionalId, optionalText, requireId, requireProperties, splitPatch } from './limits.ts';
+import { ValidationError } from './errors.ts';
+import { optionalId, optionalText, requireId, requireName, requireProperties, splitPatch } from './limits.ts';
 
 export interface IdentifyInput {
   profileId: string;
@@ -73,5 +74,37 @@ export class ProfileService {
   /** Profiles by id, for DataLoaders; missing ids are absent. */
   findMany(projectId: string, ids: readonly string[]): Promise<Profile[]> {
     return this.prisma.profile.findMany({ where: { projectId, id: { in: [...ids] } } });
+  }
+
+  /**
+   * Adds `by` (negative to decrement) to a numeric top-level property in one
+   * statement, so concurrent increments never lose each other; a missing
+   * profile or property starts from 0. A property holding anything but a number
+   * (or null) is left alone and refused. Returns the new value.
+   */
+  async incrementProperty(
+    projectId: string,
+    profileId: string,
+    property: string,
+    by: number,
+    field = 'input',
+  ): Promise<number> {
+    const id = requireId(profileId, `${field}.profileId`);
+    const key = requireName(property, `${field}.property`);
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new ValidationError(`${field}.value`, 'must be a finite number');
+    }
+    const rows = await this.prisma.$queryRaw<{ value: string }[]>`
+      INSERT INTO "Profile" AS p ("projectId", "id", "properties")
+      VALUES (${projectId}, ${id}, jsonb_build_object(${key}::text, ${by}::numeric))
+      ON CONFLICT ("projectId", "id") DO UPDATE SET
+        "properties" = p."properties" || jsonb_build_object(
+          ${key}::text, COALESCE((p."properties" ->> ${key}::text)::numeric, 0) + ${by}::numeric),
+        "updatedAt" = now()
+      WHERE COALESCE(jsonb_typeof(p."properties" -> ${key}::text), 'null') IN ('number', 'null')
+      RETURNING "properties" ->> ${key}::text AS "value"`;
+    if (rows.length === 0)
+      throw new ValidationError(`${field}.property`, `"${key}" holds a value that is not a number`);
+    return Number(rows[0]!.value);
   }
 }

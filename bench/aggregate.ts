@@ -1,0 +1,321 @@
+// npm run bench:aggregate -- --events 2000000 [--runs 21] [--naive-runs 9] [--keep]
+//
+// Loads the demo data set on PostgreSQL at three sizes (a quarter, half and all
+// of --events; each size a copy of the previous database plus the next chunk of
+// the same generator) and times four eventAggregation questions against the same
+// answer computed by a naive SQL query over the raw Event table (unnest + GROUP
+// BY). All sizes are timed in interleaved rounds at the end, so other load on
+// the machine falls on them alike. Both sides run with JIT off (our service
+// turns it off; the naive side gets the same, which only makes it faster).
+// Every naive answer is compared with ours before anything is timed.
+//
+// Needs a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else
+// postgresql://postgres@127.0.0.1:5432/postgres, used as the admin connection to
+// create (and afterwards drop) a database groupgraph_bench_<random>.
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+
+import pg from 'pg';
+
+import { progressBar } from '../src/cli/seed.ts';
+import { openPostgres, type Database } from '../src/db/database.ts';
+import { AggregationService, type AggregationInput, type AggregationResult } from '../src/services/aggregation.ts';
+import {
+  createDemoPopulation,
+  demoCompanyCount,
+  insertDemoEvents,
+  insertDemoPopulation,
+} from '../src/services/demo.ts';
+
+const DAY = 86_400_000;
+const PROJECT = 'bench';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000000' },
+    runs: { type: 'string', default: '21' },
+    'naive-runs': { type: 'string', default: '9' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const total = Number(values.events.replace(/_/g, ''));
+const runs = Number(values.runs);
+const naiveRuns = Number(values['naive-runs']);
+if (!Number.isInteger(total) || total < 1000) throw new Error('--events must be an integer ≥ 1000');
+const sizes = [Math.round(total / 4), Math.round(total / 2), total];
+
+interface Question {
+  name: string;
+  ours: AggregationInput;
+  naive: { sql: string; params: unknown[] };
+}
+
+/** The four questions of the issue, over the last 30 (or 90) days of the demo. */
+function questions(now: Date, busiest: string): Question[] {
+  const since = (days: number) => new Date(now.getTime() - days * DAY);
+  const d30 = since(30);
+  const d90 = since(90);
+  const day = `date_trunc('day', e."createdAt", 'UTC')`;
+  return [
+    {
+      name: '(a) daily EVENTS by GROUP, top 10, 30 days', // group-less events are the null series
+      ours: { metric: 'EVENTS', from: d30, to: now, interval: 'DAY', breakdown: 'GROUP', limit: 10 },
+      naive: {
+        sql: `
+          WITH top AS (
+            SELECT g FROM "Event" e LEFT JOIN LATERAL unnest(e."groupIds") g ON true
+            WHERE e."projectId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3
+            GROUP BY g ORDER BY count(*) DESC, g COLLATE "C" LIMIT 10)
+          SELECT u.g AS "key", ${day} AS "day", count(*)::float8 AS "value"
+          FROM "Event" e LEFT JOIN LATERAL unnest(e."groupIds") AS u(g) ON true
+          WHERE e."projectId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3
+            AND EXISTS (SELECT 1 FROM top WHERE top.g IS NOT DISTINCT FROM u.g)
+          GROUP BY 1, 2`,
+        params: [PROJECT, d30, now],
+      },
+    },
+    {
+      name: `(b) daily UNIQUE_PROFILES of the busiest company, 30 days`,
+      ours: { metric: 'UNIQUE_PROFILES', from: d30, to: now, interval: 'DAY', filter: { groupIds: [busiest] } },
+      naive: {
+        sql: `
+          SELECT NULL::text AS "key", ${day} AS "day", count(DISTINCT e."profileId")::float8 AS "value"
+          FROM "Event" e, unnest(e."groupIds") g
+          WHERE e."projectId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3 AND g = $4
+          GROUP BY 2`,
+        params: [PROJECT, d30, now, busiest],
+      },
+    },
+    {
+      name: '(c) daily UNIQUE_GROUPS (active companies), 90 days',
+      ours: { metric: 'UNIQUE_GROUPS', from: d90, to: now, interval: 'DAY', filter: { groupType: 'company' } },
+      naive: {
+        sql: `
+          SELECT NULL::text AS "key", ${day} AS "day", count(DISTINCT g)::float8 AS "value"
+          FROM "Event" e CROSS JOIN LATERAL unnest(e."groupIds") g
+          JOIN "Group" grp ON grp."projectId" = e."projectId" AND grp."id" = g AND grp."type" = 'company'
+          WHERE e."projectId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3
+          GROUP BY 2`,
+        params: [PROJECT, d90, now],
+      },
+    },
+    {
+      name: '(d) daily EVENTS by GROUP_PROPERTY "plan", 30 days',
+      ours: {
+        metric: 'EVENTS',
+        from: d30,
+        to: now,
+        interval: 'DAY',
+        breakdown: 'GROUP_PROPERTY',
+        breakdownProperty: 'plan',
+        limit: 20,
+      },
+      // Each event once per plan among its groups; in the null series when none has one.
+      naive: {
+        sql: `
+          SELECT k."plan" AS "key", ${day} AS "day", count(*)::float8 AS "value"
+          FROM "Event" e
+          LEFT JOIN LATERAL (
+            SELECT DISTINCT grp."properties" ->> 'plan' AS "plan"
+            FROM unnest(e."groupIds") g
+            JOIN "Group" grp ON grp."projectId" = e."projectId" AND grp."id" = g
+            WHERE grp."properties" ->> 'plan' IS NOT NULL
+          ) k ON true
+          WHERE e."projectId" = $1 AND e."createdAt" >= $2 AND e."createdAt" < $3
+          GROUP BY 1, 2`,
+        params: [PROJECT, d30, now],
+      },
+    },
+  ];
+}
+
+interface Cell {
+  key: string | null;
+  day: Date;
+  value: number;
+}
+
+async function naive(db: Database, q: Question): Promise<Cell[]> {
+  const [, rows] = await db.prisma.$transaction([
+    db.prisma.$executeRaw`SET LOCAL jit = off`,
+    db.prisma.$queryRawUnsafe<Cell[]>(q.naive.sql, ...q.naive.params),
+  ]);
+  return rows;
+}
+
+/** Both answers as "key|day → value", zeros left out. */
+function sameAnswer(ours: AggregationResult, theirs: Cell[]): boolean {
+  const a = new Map<string, number>();
+  const b = new Map<string, number>(theirs.map((c) => [`${c.key}|${c.day.toISOString()}`, c.value]));
+  for (const s of ours.series)
+    for (const p of s.points) if (p.value !== 0) a.set(`${s.key}|${p.bucket.toISOString()}`, p.value);
+  const same = a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+  if (!same && process.env.BENCH_DEBUG) {
+    console.log(
+      [...a].filter(([k, v]) => b.get(k) !== v).slice(0, 5),
+      [...b].filter(([k, v]) => a.get(k) !== v).slice(0, 5),
+    );
+  }
+  return same;
+}
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : `${Math.round(n / 1e3)} k`).padStart(6);
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(7);
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One loaded size: its own database, so every size can be timed side by side at the end. */
+interface Size {
+  events: number;
+  name: string;
+  db: Database;
+  service: AggregationService;
+  questions: Question[];
+}
+
+async function open(adminUrl: string, name: string): Promise<Database> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return openPostgres(url.toString(), { poolSize: 2 });
+}
+
+/**
+ * Times every question at every size in rounds (one run of each size per round),
+ * so load from anything else on the machine falls on all sizes alike and the
+ * growth between sizes is not an artefact of when each was measured.
+ */
+async function timeInRounds(work: (() => Promise<unknown>)[], rounds: number): Promise<number[][]> {
+  for (const w of work) await w(); // warm the cache and the plan
+  const samples = work.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, w] of work.entries()) {
+      const started = performance.now();
+      await w();
+      samples[i]!.push(performance.now() - started);
+    }
+  }
+  return samples.map((list) => list.sort((x, y) => x - y));
+}
+
+async function main(): Promise<void> {
+  const adminUrl =
+    process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+  const prefix = `groupgraph_bench_${randomBytes(4).toString('hex')}`;
+  const loaded: Size[] = [];
+  const created: string[] = [];
+  try {
+    const now = new Date(Math.floor(Date.now() / DAY) * DAY); // today, 00:00 UTC: whole days
+    const population = createDemoPopulation({ companies: demoCompanyCount(total), seed: 1, now, days: 90 });
+    let previous: string | null = null;
+    for (const [step, events] of sizes.entries()) {
+      // Each size continues the previous one: a copy of its database plus the next chunk of the same generator.
+      const name = `${prefix}_${step}`;
+      await admin(
+        adminUrl,
+        previous ? `CREATE DATABASE "${name}" TEMPLATE "${previous}"` : `CREATE DATABASE "${name}"`,
+      );
+      created.push(name);
+      const db = await open(adminUrl, name);
+      if (!previous) {
+        await db.migrate();
+        await insertDemoPopulation(db.prisma, PROJECT, population);
+        const version = await db.prisma.$queryRaw<{ v: string }[]>`SELECT current_setting('server_version') AS "v"`;
+        console.log(
+          `PostgreSQL ${version[0]!.v}: ${population.companies.length} companies, ${population.users.length} users, ` +
+            `events over the 90 days before ${now.toISOString()}\n`,
+        );
+      }
+      const chunk = events - (step ? sizes[step - 1]! : 0);
+      const started = Date.now();
+      await insertDemoEvents(db.prisma, PROJECT, population, {
+        count: chunk,
+        run: step,
+        onProgress: progressBar(`loading to ${events.toLocaleString('en')}`),
+      });
+      const seconds = (Date.now() - started) / 1000;
+      await db.prisma.$executeRawUnsafe('VACUUM ANALYZE');
+      console.log(
+        `${events.toLocaleString('en')} events (${Math.round(chunk / seconds).toLocaleString('en')} events/s through insertEvents, rollups included)`,
+      );
+      const [busiest] = await db.prisma.$queryRaw<{ id: string }[]>`
+        SELECT eg."groupId" AS "id" FROM "EventGroup" eg JOIN "Group" g ON g."projectId" = eg."projectId" AND g."id" = eg."groupId"
+        WHERE eg."projectId" = ${PROJECT} AND g."type" = 'company' AND eg."createdAt" >= ${new Date(now.getTime() - 30 * DAY)}
+        GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`;
+      await db.close(); // the next size copies this database, which needs it unused
+      loaded.push({
+        events,
+        name,
+        db,
+        service: new AggregationService(db.prisma),
+        questions: questions(now, busiest!.id),
+      });
+      previous = name;
+    }
+    for (const size of loaded) {
+      size.db = await open(adminUrl, size.name);
+      size.service = new AggregationService(size.db.prisma);
+    }
+
+    console.log('\nChecking that both sides give the same answer, then timing all sizes in rounds…');
+    const results: string[] = [];
+    const growth: string[] = [];
+    for (const [qi, question] of questions(now, '').entries()) {
+      const sources: string[] = [];
+      for (const size of loaded) {
+        const q = size.questions[qi]!;
+        const answer = await size.service.aggregate(PROJECT, q.ours);
+        if (!sameAnswer(answer, await naive(size.db, q)))
+          throw new Error(`${q.name}: the naive query gives a different answer at ${size.events} events`);
+        sources.push(answer.source);
+      }
+      const ours = await timeInRounds(
+        loaded.map((size) => () => size.service.aggregate(PROJECT, size.questions[qi]!.ours)),
+        runs,
+      );
+      const theirs = await timeInRounds(
+        loaded.map((size) => () => naive(size.db, size.questions[qi]!)),
+        naiveRuns,
+      );
+      const medians = loaded.map((_, i) => ({ ours: quantile(ours[i]!, 0.5), naive: quantile(theirs[i]!, 0.5) }));
+      for (const [i, size] of loaded.entries()) {
+        const line =
+          `${millions(size.events)} | ${question.name.padEnd(58)} | ${ms(medians[i]!.ours)} ${ms(quantile(ours[i]!, 0.95))} | ` +
+          `${ms(medians[i]!.naive)} ${ms(quantile(theirs[i]!, 0.95))} | ${(medians[i]!.naive / medians[i]!.ours).toFixed(0).padStart(5)}× | ${sources[i]}`;
+        results.push(line);
+        console.log(line);
+      }
+      const first = medians[0]!;
+      const last = medians.at(-1)!;
+      growth.push(
+        `  ${question.name.padEnd(58)} ours ×${(last.ours / first.ours).toFixed(2)}   naive ×${(last.naive / first.naive).toFixed(2)}`,
+      );
+    }
+    const header =
+      ` events | question${' '.repeat(50)} | ours ms: median   p95 | naive ms: median   p95 | ratio | source\n` +
+      `${'-'.repeat(140)}`;
+    console.log(`\n${header}\n${results.join('\n')}`);
+    console.log(
+      `\nGrowth from ${millions(sizes[0]!).trim()} to ${millions(sizes.at(-1)!).trim()} events (median time ×):\n${growth.join('\n')}`,
+    );
+    console.log(
+      `\nmedian/p95 over ${runs} runs (ours) and ${naiveRuns} runs (naive) after one warm-up, all sizes interleaved; ` +
+        'ratio = naive median / ours median; source = the storage that answered ours.',
+    );
+  } finally {
+    for (const size of loaded) await size.db.close().catch(() => {});
+    if (values.keep) console.log(`kept databases ${created.join(', ')}`);
+    else for (const name of created) await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
+await main();

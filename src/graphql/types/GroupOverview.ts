@@ -1,0 +1,50 @@
+import type { ActivityPoint, MemberGrowthPoint } from '../../services/aggregation.ts';
+import { builder } from '../builder.ts';
+import { AggregationInterval } from './EventAggregation.ts';
+
+// The group page: activity and member growth, next to Group.stats.
+
+const GroupActivityPoint = builder.objectRef<ActivityPoint>('GroupActivityPoint').implement({
+  fields: (t) => ({
+    bucket: t.expose('bucket', { type: 'DateTime', description: 'Start of the bucket.' }),
+    events: t.exposeInt('events'),
+    uniqueProfiles: t.exposeInt('uniqueProfiles'),
+  }),
+});
+
+const MemberGrowthPointRef = builder.objectRef<MemberGrowthPoint>('MemberGrowthPoint').implement({
+  fields: (t) => ({
+    bucket: t.expose('bucket', { type: 'DateTime', description: 'Start of the bucket.' }),
+    members: t.exposeInt('members', { description: 'Members at the end of the bucket (at `to` for the last one).' }),
+    joined: t.exposeInt('joined', { description: 'Memberships that began in the bucket.' }),
+    left: t.exposeInt('left', { description: 'Memberships that ended in the bucket.' }),
+  }),
+});
+
+builder.prismaObjectField('Group', 'activity', (t) =>
+  t.field({
+    type: [GroupActivityPoint],
+    description: 'Events and unique profiles tagged with this group per bucket, every bucket present.',
+    args: {
+      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: 30 days before `to`.' }),
+      to: t.arg({ type: 'DateTime', description: 'Exclusive; default: now.' }),
+      interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
+      timezone: t.arg.string({ defaultValue: 'UTC' }),
+    },
+    resolve: (group, args, ctx) => ctx.services.aggregation.activity(ctx.projectId, group.id, args),
+  }),
+);
+
+builder.prismaObjectField('Group', 'memberGrowth', (t) =>
+  t.field({
+    type: [MemberGrowthPointRef],
+    description: 'Members over time from membership history (joins and departures), every bucket present.',
+    args: {
+      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: 30 days before `to`.' }),
+      to: t.arg({ type: 'DateTime', description: 'Exclusive; default: now.' }),
+      interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
+      timezone: t.arg.string({ defaultValue: 'UTC' }),
+    },
+    resolve: (group, args, ctx) => ctx.services.aggregation.memberGrowth(ctx.projectId, group.id, args),
+  }),
+);

@@ -1,0 +1,104 @@
+import { readCredentials } from '../auth/credentials.ts';
+import { AppError, UnavailableError, type ErrorCode } from '../services/errors.ts';
+import type { KeyService, Principal } from '../services/keys.ts';
+import type { OpenPanelService } from '../services/openpanel.ts';
+import { isDatabaseUnavailable } from './errors.ts';
+
+export interface TrackHandlerOptions {
+  keys: KeyService;
+  openpanel: OpenPanelService;
+  /** Hides unexpected error messages. */
+  production: boolean;
+  /** Takes one request from the client's budget or throws RATE_LIMITED. */
+  rateLimit?: (clientId: string) => Promise<void>;
+}
+
+/** What the server knows about the connection beyond the Request. */
+export interface Connection {
+  remoteAddress?: string;
+}
+
+export type TrackHandler = (request: Request, connection?: Connection) => Promise<Response>;
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RATE_LIMITED: 429,
+  UNAVAILABLE: 503,
+};
+
+function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+function errorReply(error: AppError): Response {
+  const status = STATUS[error.code] ?? 400;
+  const retryAfter = error.details.retryAfterSeconds;
+  const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : {};
+  return reply(status, { error: error.code, message: error.message }, headers);
+}
+
+/** The first X-Forwarded-For hop when a proxy sets it, else the socket's address. */
+function clientIp(request: Request, connection: Connection): string {
+  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  return forwarded || request.headers.get('x-real-ip') || connection.remoteAddress || '';
+}
+
+/**
+ * OpenPanel's POST /track: `{ type, payload }` with the OpenPanel headers.
+ * Answers `200 {"deviceId","sessionId"}` only after the write committed,
+ * `400 {"error","message"}` for a body it cannot take, 401 for bad credentials,
+ * 403 for a read-only key and 503 with Retry-After while the database is down.
+ */
+export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
+  async function authenticate(headers: Headers): Promise<Principal> {
+    const clientId = headers.get('openpanel-client-id');
+    if (clientId && !headers.get('openpanel-client-secret') && !headers.get('authorization')) {
+      return options.openpanel.authenticateBrowser(clientId, headers.get('origin'));
+    }
+    const credentials = readCredentials(headers);
+    return options.keys.authenticate(credentials.clientId, credentials.clientSecret);
+  }
+
+  return async function track(request, connection = {}) {
+    try {
+      if (request.method !== 'POST') {
+        return reply(405, { error: 'METHOD_NOT_ALLOWED', message: 'Use POST' }, { Allow: 'POST, OPTIONS' });
+      }
+      const principal = await authenticate(request.headers);
+      if (principal.mode !== 'write' && principal.mode !== 'root') {
+        throw new AppError('FORBIDDEN', `A ${principal.mode} key may not send events`);
+      }
+      await options.rateLimit?.(principal.clientId);
+      const length = Number(request.headers.get('content-length') ?? 0);
+      if (length > MAX_BODY_BYTES) throw new AppError('VALIDATION_FAILED', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      const text = await request.text();
+      if (text.length > MAX_BODY_BYTES)
+        throw new AppError('VALIDATION_FAILED', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new AppError('VALIDATION_FAILED', 'The body must be JSON: {"type": "...", "payload": {...}}');
+      }
+      const result = await options.openpanel.handle(principal.projectId, body, {
+        userAgent: request.headers.get('user-agent') ?? '',
+        ip: clientIp(request, connection),
+      });
+      return reply(200, result);
+    } catch (error) {
+      if (error instanceof AppError) return errorReply(error);
+      if (isDatabaseUnavailable(error)) return errorReply(new UnavailableError());
+      console.error('POST /track failed:', error);
+      const message = options.production ? 'Unexpected error' : String((error as Error)?.message ?? error);
+      return reply(500, { error: 'INTERNAL_SERVER_ERROR', message });
+    }
+  };
+}
