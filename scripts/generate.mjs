@@ -1,8 +1,10 @@
-// Generates the Prisma client and the Pothos Prisma types into src/generated.
+// Generates the Prisma client and the Pothos Prisma types into src/generated,
+// then the SDK's operation types into src/sdk/generated.
 // Runs after `npm install`; needs no network: `prisma generate` does not use the
 // schema engine, but the CLI insists the variable names an existing file.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const prismaCli = require.resolve('prisma/build/index.js');
@@ -17,4 +19,23 @@ const result = spawnSync(process.execPath, [prismaCli, 'generate', '--no-hints']
   stdio: 'inherit',
   env,
 });
-process.exit(result.status ?? 1);
+if (result.status !== 0) process.exit(result.status ?? 1);
+
+// Then the SDK's operation types (src/sdk/generated) from schema/schema.graphql and
+// schema/operations (`npm run codegen`). graphql-codegen is a dev dependency: an
+// install without dev dependencies runs the server and has no SDK to generate.
+let codegenPackage;
+try {
+  codegenPackage = require.resolve('@graphql-codegen/cli/package.json');
+} catch (error) {
+  if (error.code !== 'MODULE_NOT_FOUND') throw error;
+  console.log('graphql-codegen is not installed (no dev dependencies): skipping the SDK types.');
+  process.exit(0);
+}
+const codegenCli = path.join(path.dirname(codegenPackage), require(codegenPackage).bin['graphql-codegen']);
+const codegen = spawnSync(process.execPath, [codegenCli, '--config', 'codegen.ts'], {
+  stdio: 'inherit',
+  env,
+  cwd: new URL('..', import.meta.url).pathname,
+});
+process.exit(codegen.status ?? 1);

@@ -10,6 +10,14 @@ const env = { ...process.env };
 if (env.TEST_DATABASE_URL) console.log(`Testing on PGlite and on PostgreSQL (${env.TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}).`);
 else console.log('Testing on PGlite only; set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres to add PostgreSQL.');
 
+// Types first: a type error anywhere (SDK, examples, tests) fails the run.
+const tsc = path.join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
+const typecheck = spawnSync(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'groupgraph-test-'));
 const report = path.join(dir, 'report.json');
 const vitest = path.join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs');

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import * as backend from '../examples/node-backend.ts';
+import * as queries from '../examples/queries.ts';
+import { listen, type RunningServer } from '../src/http/server.ts';
+import { GroupGraphClient } from '../src/sdk/index.ts';
+import { useTestApp } from './helpers/app.ts';
+
+// The two consumer examples, run against a real server: what they send is
+// stored with the groups their comments promise, and the typed queries read it back.
+const t = useTestApp();
+let server: RunningServer;
+beforeAll(async () => {
+  server = await listen(t.app, 0, '127.0.0.1');
+});
+afterAll(() => server.close());
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function runScript(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('examples/', () => {
+  it('node-backend.ts tracks server-side: events inherit the memberships recorded at login; queries.ts reads them typed', async () => {
+    const writer = await t.createKey('write');
+    const reader = await t.createKey('read', writer.projectId);
+    const connection = { url: server.url, clientId: writer.clientId, clientSecret: writer.clientSecret };
+
+    await backend.main(connection);
+    const analytics = backend.createAnalytics(connection);
+    analytics.track('report_exported', { profileId: 'user_42', format: 'pdf' });
+    await analytics.flush();
+
+    const rows = await t.db.prisma.event.findMany({ where: { projectId: writer.projectId } });
+    const byName = Object.fromEntries(rows.map((e) => [e.name, [...e.groupIds].sort()]));
+    expect(rows).toHaveLength(Object.keys(byName).length); // each name once
+    expect(byName).toEqual({
+      assign_group: ['org_globex', 'team_billing'],
+      invoice_paid: ['org_globex', 'team_billing'],
+      report_shared: ['org_globex', 'org_partner', 'team_billing'],
+      team_left: ['org_globex'],
+      report_exported: ['org_globex'],
+    });
+    expect(rows.every((e) => e.profileId === 'user_42')).toBe(true);
+    const profile = await t.db.prisma.profile.findUniqueOrThrow({
+      where: { projectId_id: { projectId: writer.projectId, id: 'user_42' } },
+    });
+    expect(profile).toMatchObject({ email: 'ada@globex.io', firstName: 'Ada' });
+
+    const client = new GroupGraphClient({
+      url: server.url,
+      clientId: reader.clientId,
+      clientSecret: reader.clientSecret,
+    });
+    expect(await queries.groupTypeCounts(client)).toEqual({ company: 1, team: 1 });
+    const from = new Date(Date.now() - 3600_000);
+    const to = new Date(Date.now() + 3600_000);
+    expect(await queries.companyReport(client, from, to)).toEqual([
+      {
+        id: 'org_globex',
+        name: 'Globex',
+        plan: 'pro',
+        members: 1,
+        events: 5,
+        activeUsers: 1,
+        topEvent: expect.any(String),
+      },
+    ]);
+    // Nothing in an earlier window.
+    const lastYear = new Date(Date.now() - 365 * 24 * 3600_000);
+    expect((await queries.companyReport(client, lastYear, from))[0]).toMatchObject({ events: 0, activeUsers: 0 });
+    expect(await queries.exportsByPlan(client, 'pro')).toEqual([{ profileId: 'user_42', groups: ['org_globex'] }]);
+    expect(await queries.exportsByPlan(client, 'enterprise')).toEqual([]);
+
+    const daily = await queries.dailyEventsByCompany(client, from, to);
+    const globex = daily.find((series) => series.key === 'org_globex');
+    expect(globex).toMatchObject({ label: 'Globex', total: 5 });
+    expect(globex!.points.reduce((n, p) => n + p.value, 0)).toBe(5);
+    expect(await queries.exportingCompaniesByPlan(client, from, to)).toEqual({ pro: 1 });
+    expect(await queries.exportingCompaniesByPlan(client, lastYear, from)).toEqual({});
+
+    // Both run as scripts too, the way their headers say.
+    const env = {
+      GROUPGRAPH_URL: server.url,
+      GROUPGRAPH_CLIENT_ID: reader.clientId,
+      GROUPGRAPH_CLIENT_SECRET: reader.clientSecret,
+    };
+    const printed = await runScript('examples/queries.ts', env);
+    expect(printed.stderr).toBe('');
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toContain('group types: { company: 1, team: 1 }');
+    expect(printed.stdout).toContain('Globex (5 events)');
+    expect(printed.stdout).toContain('companies exporting reports, by plan: { pro: 1 }');
+
+    const other = await t.createKey('write');
+    const sent = await runScript('examples/node-backend.ts', {
+      GROUPGRAPH_URL: server.url,
+      GROUPGRAPH_CLIENT_ID: other.clientId,
+      GROUPGRAPH_CLIENT_SECRET: other.clientSecret,
+    });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    expect(await t.db.prisma.event.count({ where: { projectId: other.projectId, name: 'invoice_paid' } })).toBe(1);
+  });
+});
