@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import * as queries from '../examples/queries.ts';
 import { listen, type RunningServer } from '../src/http/server.ts';
 import { GroupGraphClient } from '../src/sdk/index.ts';
 import { useTestApp } from './helpers/app.ts';
+import { runNode } from './helpers/process.ts';
 
 // The two consumer examples, run against a real server: what they send is
 // stored with the groups their comments promise, and the typed queries read it back.
@@ -20,19 +20,8 @@ afterAll(() => server.close());
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function runScript(
-  file: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runScript(file: string, env: Record<string, string>) {
+  return runNode(['--import', 'tsx', file], env, ROOT);
 }
 
 describe('examples/', () => {

@@ -11,8 +11,13 @@ export interface CliResult {
 
 /** Runs `groupgraph …` to completion. */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return runNode([CLI, ...args], env);
+}
+
+/** Runs `node <args>` to completion, capturing its output. */
+export function runNode(args: string[], env: Record<string, string | undefined>, cwd?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
