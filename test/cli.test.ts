@@ -93,6 +93,45 @@ describe(`groupgraph command on ${engine}`, () => {
     expect(server.output()).toContain('stopped');
   });
 
+  it('SIGTERM lets an in-flight request finish before the server exits', async () => {
+    const server = await startServer(env);
+    let exited: Promise<number | null> | undefined;
+    try {
+      const key = JSON.parse(
+        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'write', '--json'], env)).stdout,
+      );
+      const ids = ['inflight-1', 'inflight-2', 'inflight-3'];
+      const body = new TextEncoder().encode(
+        JSON.stringify({
+          query: 'mutation($e: [TrackInput!]!) { trackBatch(events: $e) { accepted duplicates } }',
+          variables: { e: ids.map((id) => ({ id, name: 'during_shutdown' })) },
+        }),
+      );
+      let push!: ReadableStreamDefaultController<Uint8Array>;
+      const stream = new ReadableStream<Uint8Array>({ start: (controller) => void (push = controller) });
+      const response = fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...keyHeaders(key) },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      // Half the body is on the wire when the signal arrives; the rest follows.
+      push.enqueue(body.slice(0, 40));
+      await new Promise((r) => setTimeout(r, 300));
+      exited = server.stop('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      push.enqueue(body.slice(40));
+      push.close();
+      const answer = await response;
+      expect(answer.status).toBe(200);
+      expect(((await answer.json()) as any).data.trackBatch).toEqual({ accepted: 3, duplicates: 0 });
+      expect(await exited).toBe(0);
+      expect(server.output()).toContain('stopped');
+    } finally {
+      if (!exited) await server.stop();
+    }
+  });
+
   it('a second start applies no migration', async () => {
     const server = await startServer(env);
     try {
