@@ -1,8 +1,23 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
 import { eventFilterSql, groupCondition, validateEventFilter, type EventFilter } from './eventFilter.ts';
-import { MAX_TOP_EVENTS, type GroupStats, type TimeRange } from './groups.ts';
 import { requireId, requireIdList, requireName } from './limits.ts';
+
+/** Group.stats: most event names a group's topEvents can list. */
+export const MAX_TOP_EVENTS = 50;
+
+export interface TimeRange {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface GroupStats {
+  eventCount: number;
+  uniqueProfiles: number;
+  firstSeenAt: Date | null;
+  lastSeenAt: Date | null;
+  topEvents: { name: string; count: number }[];
+}
 
 /*
  * eventAggregation: events, unique profiles or unique groups per time bucket,

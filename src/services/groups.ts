@@ -124,51 +124,6 @@ export class GroupService {
       FROM unnest(${[...ids]}::text[]) g`;
     return new Map(rows.map((r) => [r.id, r.at]));
   }
-
-  /** Event totals, unique profiles, first/last seen and top events per group in [from, to). */
-  async stats(projectId: string, ids: readonly string[], range: TimeRange): Promise<Map<string, GroupStats>> {
-    const from = range.from ?? new Date(0);
-    const to = range.to ?? new Date('9999-12-31T00:00:00Z');
-    const totals = await this.prisma.$queryRaw<(Omit<GroupStats, 'topEvents'> & { groupId: string })[]>`
-      SELECT "groupId", count(*)::int AS "eventCount", count(DISTINCT "profileId")::int AS "uniqueProfiles",
-             min("createdAt") AS "firstSeenAt", max("createdAt") AS "lastSeenAt"
-      FROM "EventGroup"
-      WHERE "projectId" = ${projectId} AND "groupId" = ANY(${[...ids]}::text[])
-        AND "createdAt" >= ${from} AND "createdAt" < ${to}
-      GROUP BY "groupId"`;
-    const top = await this.prisma.$queryRaw<{ groupId: string; name: string; count: number }[]>`
-      SELECT "groupId", "name", "count" FROM (
-        SELECT "groupId", "name", count(*)::int AS "count",
-               row_number() OVER (PARTITION BY "groupId" ORDER BY count(*) DESC, "name") AS "rank"
-        FROM "EventGroup"
-        WHERE "projectId" = ${projectId} AND "groupId" = ANY(${[...ids]}::text[])
-          AND "createdAt" >= ${from} AND "createdAt" < ${to}
-        GROUP BY "groupId", "name"
-      ) ranked WHERE "rank" <= ${MAX_TOP_EVENTS}
-      ORDER BY "groupId", "rank"`;
-    const result = new Map<string, GroupStats>();
-    for (const id of ids) {
-      result.set(id, { eventCount: 0, uniqueProfiles: 0, firstSeenAt: null, lastSeenAt: null, topEvents: [] });
-    }
-    for (const { groupId, ...row } of totals) Object.assign(result.get(groupId)!, row);
-    for (const row of top) result.get(row.groupId)!.topEvents.push({ name: row.name, count: row.count });
-    return result;
-  }
-}
-
-export const MAX_TOP_EVENTS = 50;
-
-export interface TimeRange {
-  from?: Date | null;
-  to?: Date | null;
-}
-
-export interface GroupStats {
-  eventCount: number;
-  uniqueProfiles: number;
-  firstSeenAt: Date | null;
-  lastSeenAt: Date | null;
-  topEvents: { name: string; count: number }[];
 }
 
 export interface GroupListFilter {

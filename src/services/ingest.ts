@@ -236,13 +236,12 @@ export class IngestService {
 
   /** Stores one event; a repeat of a stored id returns the stored event with duplicate: true. */
   async track(projectId: string, input: TrackInput, now = new Date()): Promise<TrackResult> {
-    const row = validate(input, 'input', now);
-    const inserted = await withDeadlockRetry(() => insertEvents(this.prisma, projectId, [row]));
+    const { id, duplicate } = await this.store(projectId, validate(input, 'input', now));
     // Read back for the groups the statement resolved; raw SQL costs half the ORM's CPU on this hot path.
     const [event] = await this.prisma.$queryRaw<Event[]>`
-      SELECT * FROM "Event" WHERE "projectId" = ${projectId} AND "id" = ${row.id}`;
+      SELECT * FROM "Event" WHERE "projectId" = ${projectId} AND "id" = ${id}`;
     if (!event) throw new AppError('UNAVAILABLE', 'The event was not stored; retry with the same id.');
-    return { event, duplicate: !inserted.has(row.id) };
+    return { event, duplicate };
   }
 }
 

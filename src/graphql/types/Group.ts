@@ -1,7 +1,6 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 
-import type { GroupStats } from '../../services/groups.ts';
-import { MAX_TOP_EVENTS } from '../../services/groups.ts';
+import { MAX_TOP_EVENTS, type GroupStats } from '../../services/aggregation.ts';
 import { ValidationError } from '../../services/errors.ts';
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
