@@ -347,10 +347,12 @@ function rollupUnits(projectId: string, q: Query, plan: Plan, split: Date[]): Pr
   }
   const name = table === 'RollupHourName' ? Prisma.sql`r."name"` : Prisma.sql`NULL::text`;
   const profile = table === 'RollupHourProfile' ? Prisma.sql`NULLIF(r."profileId", '')` : Prisma.sql`NULL::text`;
+  // Only event counts need "events"; distinct counts leave it out, so they read the group-set index alone.
+  const weight = q.metric === 'EVENTS' ? Prisma.sql`r."events"` : Prisma.sql`1`;
   return collapse(
     Prisma.sql`
       SELECT width_bucket(r."hour", ${starts}::timestamptz[]) AS "b", r."groupSet" AS "gs", NULL::text[] AS "groups",
-             ${name} AS "name", ${profile} AS "profile", r."events" AS "w"
+             ${name} AS "name", ${profile} AS "profile", ${weight} AS "w"
       FROM ${Prisma.raw(`"${table}"`)} r
       WHERE ${Prisma.join(conditions, ' AND ')}`,
     dimsOf(q),
