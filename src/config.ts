@@ -17,6 +17,8 @@ export interface Config {
   databaseConnectTimeoutMs: number;
   /** Most events one trackBatch call may carry. */
   trackBatchMax: number;
+  /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
     trackBatchMax: readTrackBatchMax(env),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
   };
 }
 

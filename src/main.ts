@@ -58,6 +58,7 @@ export async function serve(config: Config): Promise<void> {
     hardening: { introspection: config.introspection, maxBodyBytes: config.maxBodyBytes },
     rateLimit: config.rateLimit,
     trackBatchMax: config.trackBatchMax,
+    trustProxy: config.trustProxy,
   });
   const server = await listen(app, config.port, config.host);
   console.log(`groupgraph serving GraphiQL at ${server.url}/graphql (database: ${database.kind})`);

@@ -1,7 +1,9 @@
 import { OpenPanel } from '@openpanel/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createApp } from '../src/http/app.ts';
 import { listen, type RunningServer } from '../src/http/server.ts';
+import { TRACK_MAX_BODY_BYTES } from '../src/http/track.ts';
 import { KeyService, type CreatedKey } from '../src/services/keys.ts';
 import { SESSION_IDLE_MS, SessionService } from '../src/services/sessions.ts';
 import { keyHeaders, uniqueId, useTestApp } from './helpers/app.ts';
@@ -341,6 +343,78 @@ describe('POST /track', () => {
     expect(read.body.error).toBe('FORBIDDEN');
     const get = await fetch(`${server.url}/track`);
     expect(get.status).toBe(405);
+  });
+
+  it('refuses a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, declared or streamed without a length', async () => {
+    const { writer, projectId } = await project();
+    const big = JSON.stringify({
+      type: 'track',
+      payload: { name: 'x', properties: { pad: 'x'.repeat(TRACK_MAX_BODY_BYTES) } },
+    });
+    const declared = await post(big, keyHeaders(writer));
+    expect(declared.status).toBe(413);
+    expect(declared.body).toEqual({ error: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/exceeds/) });
+
+    // Chunked: no Content-Length to check first; the server stops reading at the limit.
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += chunk.byteLength;
+        if (sent > 64 * TRACK_MAX_BODY_BYTES) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const streamed = await fetch(`${server.url}/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...keyHeaders(writer) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
+    expect(((await streamed.json()) as { error: string }).error).toBe('PAYLOAD_TOO_LARGE');
+    expect(sent).toBeLessThan(64 * TRACK_MAX_BODY_BYTES);
+
+    // At the limit it is an ordinary body.
+    const fits = await post(
+      { type: 'track', payload: { name: 'x', properties: { pad: 'x'.repeat(20_000) } } },
+      keyHeaders(writer),
+    );
+    expect(fits.status).toBe(200);
+    expect(await t.db.prisma.event.count({ where: { projectId } })).toBe(1);
+  });
+
+  it('reads the client IP from X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
+    const { writer } = await project();
+    const from = (reply: Reply) => reply.body.deviceId as string;
+    const send = (url: string, forwardedFor?: string) =>
+      fetch(`${url}/track`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Browser P',
+          ...keyHeaders(writer),
+          ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+        },
+        body: JSON.stringify({ type: 'track', payload: { name: 'x' } }),
+      }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json() }) as Reply);
+
+    // Not trusted (the default): a client cannot pose as other devices by setting the header.
+    const plain = await send(server.url);
+    const spoofed = await send(server.url, '203.0.113.9');
+    expect(from(spoofed)).toBe(from(plain));
+
+    const proxied = await listen(createApp({ database: t.db, production: false, trustProxy: true }), 0, '127.0.0.1');
+    try {
+      const a = await send(proxied.url, '203.0.113.9, 10.0.0.1');
+      const again = await send(proxied.url, '203.0.113.9');
+      const b = await send(proxied.url, '198.51.100.4');
+      expect(from(again)).toBe(from(a));
+      expect(from(b)).not.toBe(from(a));
+      expect(from(a)).not.toBe(from(plain));
+    } finally {
+      await proxied.close();
+    }
   });
 });
 

@@ -27,6 +27,8 @@ export interface AppOptions {
   rateLimit?: RateLimitOptions;
   /** Most events one trackBatch may carry (default: TRACK_BATCH_MAX, else 1,000). */
   trackBatchMax?: number;
+  /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP (TRUST_PROXY; default off). */
+  trustProxy?: boolean;
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 500, burst: 1000 };
@@ -45,6 +47,7 @@ export function createApp(options: AppOptions): App {
     openpanel: services.openpanel,
     production: options.production,
     rateLimit: (clientId) => rateLimiter.take(clientId),
+    trustProxy: options.trustProxy,
   });
 
   const routes: Plugin = {

@@ -11,6 +11,12 @@ export interface TrackHandlerOptions {
   production: boolean;
   /** Takes one request from the client's budget or throws RATE_LIMITED. */
   rateLimit?: (clientId: string) => Promise<void>;
+  /**
+   * Behind a reverse proxy (TRUST_PROXY): the client's IP, for device ids, is
+   * the first X-Forwarded-For hop (or X-Real-IP). Otherwise those headers are
+   * ignored — any client could set them — and the socket's address is used.
+   */
+  trustProxy?: boolean;
 }
 
 /** What the server knows about the connection beyond the Request. */
@@ -20,13 +26,15 @@ export interface Connection {
 
 export type TrackHandler = (request: Request, connection?: Connection) => Promise<Response>;
 
-const MAX_BODY_BYTES = 1024 * 1024;
+/** One OpenPanel call is a single event or profile change: far below this. */
+export const TRACK_MAX_BODY_BYTES = 1024 * 1024;
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   UNAVAILABLE: 503,
 };
@@ -45,17 +53,44 @@ function errorReply(error: AppError): Response {
   return reply(status, { error: error.code, message: error.message }, headers);
 }
 
-/** The first X-Forwarded-For hop when a proxy sets it, else the socket's address. */
-function clientIp(request: Request, connection: Connection): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  return forwarded || request.headers.get('x-real-ip') || connection.remoteAddress || '';
+function clientIp(request: Request, connection: Connection, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || request.headers.get('x-real-ip');
+    if (forwarded) return forwarded;
+  }
+  return connection.remoteAddress ?? '';
+}
+
+function tooLarge(): AppError {
+  return new AppError('PAYLOAD_TOO_LARGE', `The body exceeds ${TRACK_MAX_BODY_BYTES} bytes`);
+}
+
+/** The body as text, refused as soon as it passes the limit, whether declared or streamed without a length. */
+async function readBody(request: Request): Promise<string> {
+  if (Number(request.headers.get('content-length') ?? 0) > TRACK_MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > TRACK_MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
  * OpenPanel's POST /track: `{ type, payload }` with the OpenPanel headers.
  * Answers `200 {"deviceId","sessionId"}` only after the write committed,
  * `400 {"error","message"}` for a body it cannot take, 401 for bad credentials,
- * 403 for a read-only key and 503 with Retry-After while the database is down.
+ * 403 for a read-only key, 413 for a body over 1 MiB and 503 with Retry-After
+ * while the database is down.
  */
 export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
   async function authenticate(headers: Headers): Promise<Principal> {
@@ -77,11 +112,7 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
         throw new AppError('FORBIDDEN', `A ${principal.mode} key may not send events`);
       }
       await options.rateLimit?.(principal.clientId);
-      const length = Number(request.headers.get('content-length') ?? 0);
-      if (length > MAX_BODY_BYTES) throw new AppError('VALIDATION_FAILED', `The body exceeds ${MAX_BODY_BYTES} bytes`);
-      const text = await request.text();
-      if (text.length > MAX_BODY_BYTES)
-        throw new AppError('VALIDATION_FAILED', `The body exceeds ${MAX_BODY_BYTES} bytes`);
+      const text = await readBody(request);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -90,7 +121,7 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
       }
       const result = await options.openpanel.handle(principal.projectId, body, {
         userAgent: request.headers.get('user-agent') ?? '',
-        ip: clientIp(request, connection),
+        ip: clientIp(request, connection, options.trustProxy ?? false),
       });
       return reply(200, result);
     } catch (error) {
