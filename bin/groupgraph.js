@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The sources are TypeScript; tsx compiles them on the fly (cached), so the
-// command works straight after `npm install` with no build step.
+// Runs the bundle `npm install` builds (dist/, see scripts/build.mjs) while it
+// is newer than every source file; otherwise the TypeScript sources through
+// tsx, compiled on the fly, so an edit takes effect without a build step.
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
-import { register } from 'tsx/esm/api';
+import { bundleIsCurrent } from './bundle.js';
 
 // A small footprint by default: V8 otherwise lets the heap grow to hundreds of
 // MB of garbage before collecting on a machine with a lot of memory. This flag
@@ -15,5 +17,11 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => heapFla
   v8.setFlagsFromString('--optimize-for-size');
 }
 
-register();
-await import('../src/cli/main.ts');
+const bundle = new URL('../dist/cli/main.js', import.meta.url);
+if (bundleIsCurrent(fileURLToPath(bundle), fileURLToPath(new URL('../src', import.meta.url)))) {
+  await import(bundle.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -1,5 +1,6 @@
 // Generates the Prisma client and the Pothos Prisma types into src/generated,
-// then the SDK's operation types into src/sdk/generated.
+// bundles the server into dist/ (scripts/build.mjs), then generates the SDK's
+// operation types into src/sdk/generated.
 // Runs after `npm install`; needs no network: `prisma generate` does not use the
 // schema engine, but the CLI insists the variable names an existing file.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,8 @@ const result = spawnSync(process.execPath, [prismaCli, 'generate', '--no-hints']
   env,
 });
 if (result.status !== 0) process.exit(result.status ?? 1);
+
+await import('./build.mjs');
 
 // Then the SDK's operation types (src/sdk/generated) from schema/schema.graphql and
 // schema/operations (`npm run codegen`). graphql-codegen is a dev dependency: an
