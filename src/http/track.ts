@@ -96,7 +96,7 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
   async function authenticate(headers: Headers): Promise<Principal> {
     const clientId = headers.get('openpanel-client-id');
     if (clientId && !headers.get('openpanel-client-secret') && !headers.get('authorization')) {
-      return options.openpanel.authenticateBrowser(clientId, headers.get('origin'));
+      return options.keys.authenticateFromOrigin(clientId, headers.get('origin'));
     }
     const credentials = readCredentials(headers);
     return options.keys.authenticate(credentials.clientId, credentials.clientSecret);

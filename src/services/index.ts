@@ -45,7 +45,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions = {
     memberships,
     profiles,
     sessions,
-    openpanel: new OpenPanelService(prisma, { ingest, profiles, groups, memberships, sessions }),
+    openpanel: new OpenPanelService({ ingest, profiles, groups, memberships, sessions }),
     prismaForPothos: prisma,
   });
 }

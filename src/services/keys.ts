@@ -94,6 +94,38 @@ export class KeyService {
     if (!row || !ok || row.revokedAt) throw new UnauthenticatedError('Invalid client id or secret');
     return { projectId: row.projectId, clientId: row.id, mode: row.mode };
   }
+
+  /**
+   * A browser sending only its client id (no secret): accepted for a write key
+   * when the request's Origin is one of the project's allowed origins.
+   */
+  async authenticateFromOrigin(clientId: string, origin: string | null): Promise<Principal> {
+    if (!origin) {
+      throw new UnauthenticatedError(
+        'Missing openpanel-client-secret: only browsers on an allowed origin may send a client id alone',
+      );
+    }
+    const client = await this.prisma.apiClient.findFirst({
+      where: { id: clientId, revokedAt: null },
+      select: { projectId: true, mode: true, project: { select: { allowedOrigins: true } } },
+    });
+    const wanted = normalizeOrigin(origin);
+    if (
+      !client ||
+      client.mode !== 'write' ||
+      !client.project.allowedOrigins.some((o) => normalizeOrigin(o) === wanted)
+    ) {
+      throw new UnauthenticatedError(
+        `Origin ${origin} may not send with this client id and no secret (a write key, and the origin among the project's allowed origins, are needed)`,
+      );
+    }
+    return { projectId: client.projectId, clientId, mode: client.mode };
+  }
 }
 
 const DUMMY_HASH = await hashSecret(newClientSecret());
+
+/** Origins compare by scheme, host and port, case-insensitively, without a trailing slash. */
+export function normalizeOrigin(origin: string): string {
+  return origin.trim().replace(/\/+$/, '').toLowerCase();
+}

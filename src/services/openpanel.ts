@@ -1,9 +1,7 @@
-import type { PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, UnauthenticatedError, ValidationError } from './errors.ts';
+import { AppError, ValidationError } from './errors.ts';
 import type { GroupService } from './groups.ts';
 import { eventTime, requireId } from './limits.ts';
 import { validate, type IngestService, type StoredEvent } from './ingest.ts';
-import type { Principal } from './keys.ts';
 import type { MembershipService } from './memberships.ts';
 import type { ProfileService } from './profiles.ts';
 import type { SessionService } from './sessions.ts';
@@ -97,37 +95,7 @@ function splitReserved(properties: Payload): {
  * server-side session id, as the SDKs expect.
  */
 export class OpenPanelService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    private readonly services: OpenPanelDependencies,
-  ) {}
-
-  /**
-   * A browser sending only its client id (no secret): accepted for a write key
-   * when the request's Origin is one of the project's allowed origins.
-   */
-  async authenticateBrowser(clientId: string, origin: string | null): Promise<Principal> {
-    if (!origin) {
-      throw new UnauthenticatedError(
-        'Missing openpanel-client-secret: only browsers on an allowed origin may send a client id alone',
-      );
-    }
-    const client = await this.prisma.apiClient.findFirst({
-      where: { id: clientId, revokedAt: null },
-      select: { projectId: true, mode: true, project: { select: { allowedOrigins: true } } },
-    });
-    const wanted = normalizeOrigin(origin);
-    if (
-      !client ||
-      client.mode !== 'write' ||
-      !client.project.allowedOrigins.some((o) => normalizeOrigin(o) === wanted)
-    ) {
-      throw new UnauthenticatedError(
-        `Origin ${origin} may not send with this client id and no secret (a write key, and the origin among the project's allowed origins, are needed)`,
-      );
-    }
-    return { projectId: client.projectId, clientId, mode: client.mode };
-  }
+  constructor(private readonly services: OpenPanelDependencies) {}
 
   /** Handles one request body; resolves after everything it wrote is committed. */
   async handle(projectId: string, body: unknown, client: TrackClient, now = new Date()): Promise<TrackReply> {
@@ -253,9 +221,4 @@ function parseBody(body: unknown): { type: TrackType; payload: Payload } {
     throw new ValidationError('type', `must be one of ${TYPES.join(', ')}, got ${JSON.stringify(root.type)}`);
   }
   return { type: root.type as TrackType, payload: object(root.payload, 'payload') };
-}
-
-/** Origins compare by scheme, host and port, case-insensitively, without a trailing slash. */
-export function normalizeOrigin(origin: string): string {
-  return origin.trim().replace(/\/+$/, '').toLowerCase();
 }
