@@ -486,6 +486,26 @@ describe('SDK delivery', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('a full queue refuses new calls at once with QUEUE_FULL; queued calls keep their place', async () => {
+    const { op, errors } = await setup({
+      url: 'http://127.0.0.1:9', // nothing listens: the queue cannot drain
+      maxQueueSize: 3,
+      maxRetries: 2,
+      retryBaseDelayMs: 50,
+      retryMaxDelayMs: 50,
+    });
+    const queued = [op.track('a'), op.track('b'), op.identify({ profileId: 'u1' })];
+    const refused = [op.track('c'), op.setGroup('org_x')];
+    for (const call of refused) await expect(call).rejects.toMatchObject({ code: 'QUEUE_FULL', retryable: false });
+    expect(errors.map((e) => e.code)).toEqual(['QUEUE_FULL', 'QUEUE_FULL']);
+    // The queued ones were still tried, in order, until their retries ran out.
+    for (const call of queued) await expect(call).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    // Drained, the queue takes calls again.
+    const later = op.track('d');
+    await expect(later).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(errors.filter((e) => e.code === 'QUEUE_FULL')).toHaveLength(2);
+  });
+
   it('a write key reads nothing back, a read key reads the events through the typed client', async () => {
     const { op, key } = await setup();
     op.identify({ profileId: 'user_q', email: 'q@example.com' });

@@ -44,6 +44,13 @@ export interface GroupGraphOptions extends ClientOptions {
   inheritProfileGroups?: boolean;
   /** Most events per trackBatch request (default 100, at most 1,000). */
   batchSize?: number;
+  /**
+   * Most calls waiting to be sent (default 10,000). While the server cannot be
+   * reached the queue grows; once full, a new call is refused at once with
+   * QUEUE_FULL (its promise rejects and onError hears of it) rather than
+   * growing without bound. Calls already queued keep their place.
+   */
+  maxQueueSize?: number;
   /** How long events wait for company before they are sent (default 250 ms). */
   flushIntervalMs?: number;
   /** A new session starts after this long without an event (default 30 min). */
@@ -99,6 +106,7 @@ export class GroupGraph {
   private readonly api: GroupGraphClient;
   private readonly inheritProfileGroups: boolean;
   private readonly batchSize: number;
+  private readonly maxQueueSize: number;
   private readonly flushIntervalMs: number;
   private readonly sessionTimeoutMs: number;
   private readonly onError: (error: GroupGraphError) => void;
@@ -110,6 +118,8 @@ export class GroupGraph {
   private currentGroups: string[] = [];
 
   private readonly queue: Entry[] = [];
+  /** Events in the queue (the rest are calls). */
+  private queuedEvents = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDueAt = Infinity;
   private draining: Promise<void> | undefined;
@@ -118,6 +128,7 @@ export class GroupGraph {
     this.api = new GroupGraphClient(options);
     this.inheritProfileGroups = options.inheritProfileGroups ?? false;
     this.batchSize = Math.min(1000, Math.max(1, options.batchSize ?? 100));
+    this.maxQueueSize = Math.max(1, options.maxQueueSize ?? 10_000);
     this.flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 250);
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30 * 60_000;
     this.onError = options.onError ?? ((error) => console.error(`[groupgraph] ${error.code}: ${error.message}`));
@@ -214,9 +225,10 @@ export class GroupGraph {
       inheritProfileGroups: this.inheritProfileGroups,
     };
     const done = deferred();
+    if (this.refuseWhenFull(done, `track("${name}")`)) return done.promise;
     this.queue.push({ kind: 'event', input, done });
-    const queuedEvents = this.queue.reduce((n, e) => n + (e.kind === 'event' ? 1 : 0), 0);
-    this.schedule(queuedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
+    this.queuedEvents++;
+    this.schedule(this.queuedEvents >= this.batchSize ? 0 : this.flushIntervalMs);
     return done.promise;
   }
 
@@ -246,9 +258,22 @@ export class GroupGraph {
 
   private call(label: string, send: (client: GroupGraphClient) => Promise<unknown>): Promise<void> {
     const done = deferred();
+    if (this.refuseWhenFull(done, label)) return done.promise;
     this.queue.push({ kind: 'call', label, send, done });
     this.schedule(0);
     return done.promise;
+  }
+
+  /** A full queue refuses the call at once: rejected and reported, never silently dropped. */
+  private refuseWhenFull(done: Deferred, label: string): boolean {
+    if (this.queue.length < this.maxQueueSize) return false;
+    const error = new GroupGraphError(
+      'QUEUE_FULL',
+      `${label}: ${this.queue.length} calls are waiting to be sent (maxQueueSize); not queued`,
+    );
+    done.reject(error);
+    this.onError(error);
+    return true;
   }
 
   /** Makes sure the queue is drained within `ms` (sooner if already planned). */
@@ -309,6 +334,7 @@ export class GroupGraph {
       );
     }
     this.queue.splice(0, count);
+    this.queuedEvents -= count;
   }
 
   private fail(targets: Deferred[], caught: unknown, label: string): void {
