@@ -84,6 +84,30 @@ describe(`groupgraph command on ${engine}`, () => {
       ]);
       expect(listed.stdout).not.toContain(key.clientSecret);
 
+      // Browser origins for the project, through the same path as keys.
+      const added = await runCli(
+        ['origins', 'add', '--project', 'p', 'https://App.example.com/', 'http://localhost:3000'],
+        env,
+      );
+      expect(added.stderr).toBe('');
+      expect(added.stdout.trim().split('\n')).toEqual(['https://app.example.com', 'http://localhost:3000']);
+      const fromBrowser = await fetch(`${server.url}/track`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'openpanel-client-id': key.clientId,
+          origin: 'https://app.example.com',
+        },
+        body: JSON.stringify({ type: 'track', payload: { name: 'from_browser' } }),
+      });
+      expect(fromBrowser.status).toBe(200);
+      await runCli(['origins', 'remove', '--project', 'p', 'http://localhost:3000'], env);
+      const origins = await runCli(['origins', 'list', '--project', 'p', '--json'], env);
+      expect(JSON.parse(origins.stdout)).toEqual(['https://app.example.com']);
+      const bad = await runCli(['origins', 'add', '--project', 'p', 'https://app.example.com/login'], env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/must be an origin/);
+
       const revoked = await runCli(['keys', 'revoke', key.clientId], env);
       expect(revoked.code).toBe(0);
       expect((await track(server.url, key, 'org_acme')).status).toBe(401);

@@ -425,10 +425,36 @@ describe('browsers', () => {
   beforeAll(async () => {
     writer = await t.createKey('write');
     root = await t.createKey('root', writer.projectId);
-    await t.db.prisma.project.update({
-      where: { id: writer.projectId },
-      data: { allowedOrigins: [allowed, 'http://localhost:3000'] },
-    });
+    await new KeyService(t.db.prisma).addAllowedOrigins(writer.projectId, [allowed, 'http://localhost:3000']);
+  });
+
+  it('allowed origins are kept normalized, each once; anything but a bare origin is refused', async () => {
+    const keys = new KeyService(t.db.prisma);
+    const { projectId } = await t.createKey('write');
+    expect(await keys.allowedOrigins(projectId)).toEqual([]);
+    expect(
+      await keys.addAllowedOrigins(projectId, [
+        'https://App.Example.com/',
+        'https://app.example.com:443',
+        'http://x.test:8080',
+      ]),
+    ).toEqual(['https://app.example.com', 'http://x.test:8080']);
+    expect(await keys.addAllowedOrigins(projectId, ['HTTP://X.TEST:8080'])).toEqual([
+      'https://app.example.com',
+      'http://x.test:8080',
+    ]);
+    for (const bad of [
+      'app.example.com',
+      'https://app.example.com/path',
+      'https://a.test?x=1',
+      'ftp://a.test',
+      'null',
+    ]) {
+      await expect(keys.addAllowedOrigins(projectId, [bad]), bad).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect(await keys.removeAllowedOrigins(projectId, ['HTTPS://APP.EXAMPLE.COM/'])).toEqual(['http://x.test:8080']);
+    await expect(keys.allowedOrigins('no_such_project')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(keys.addAllowedOrigins('no_such_project', [allowed])).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('answers the CORS preflight for the OpenPanel headers', async () => {

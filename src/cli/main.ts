@@ -18,6 +18,9 @@ Usage:
   groupgraph keys create --project <id> --mode <write|read|root> [--name <text>] [--json]
   groupgraph keys list [--project <id>] [--json]
   groupgraph keys revoke <clientId>
+  groupgraph origins list --project <id> [--json]
+  groupgraph origins add|remove --project <id> <origin>...   browsers on these origins may send /track
+                                         with a write key's client id alone (e.g. https://app.example.com)
   groupgraph schema print                write schema/schema.graphql
   groupgraph schema check                fail when schema/schema.graphql is stale
   groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
@@ -115,6 +118,34 @@ async function keys(argv: string[]): Promise<void> {
   }
 }
 
+/** The origins whose browsers may send POST /track with a write key's client id and no secret. */
+async function origins(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { project: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const [action, ...given] = positionals;
+  if (action !== 'list' && action !== 'add' && action !== 'remove') {
+    throw new UsageError(`unknown origins command "${action ?? ''}"`);
+  }
+  const projectId = values.project;
+  if (!projectId) throw new UsageError(`origins ${action} needs --project <id>`);
+  if (action !== 'list' && given.length === 0) throw new UsageError(`origins ${action} needs at least one origin`);
+  const list = await withKeys(
+    (k) =>
+      action === 'list'
+        ? k.allowedOrigins(projectId)
+        : action === 'add'
+          ? k.addAllowedOrigins(projectId, given)
+          : k.removeAllowedOrigins(projectId, given),
+    (dir) => callAdminSocket<string[]>(dir, `/origins/${action}`, { projectId, origins: given }),
+  );
+  if (values.json) console.log(JSON.stringify(list));
+  else if (list.length === 0) console.log(`Project "${projectId}" allows no browser origins.`);
+  else for (const origin of list) console.log(origin);
+}
+
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -138,6 +169,8 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'keys':
       return keys(rest);
+    case 'origins':
+      return origins(rest);
     case 'schema':
       if (rest[0] === 'print') return writeSchema();
       if (rest[0] === 'check') return checkSchema();

@@ -7,7 +7,7 @@ import type { KeyService, Mode } from '../services/keys.ts';
 
 /**
  * The embedded database belongs to one process, so while `groupgraph serve` runs,
- * `groupgraph keys …` asks it over a Unix socket in DATA_DIR (owner-only, never
+ * `groupgraph keys …` and `groupgraph origins …` ask it over a Unix socket in DATA_DIR (owner-only, never
  * on the network) instead of opening the files itself.
  */
 export function adminSocketPath(dataDir: string): string {
@@ -42,6 +42,16 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
       if (req.method === 'POST' && req.url === '/keys/revoke') {
         await keys.revoke(String(body.clientId));
         return send(200, { revoked: body.clientId });
+      }
+      const origins = Array.isArray(body.origins) ? body.origins.map(String) : [];
+      if (req.method === 'POST' && req.url === '/origins/list') {
+        return send(200, await keys.allowedOrigins(String(body.projectId)));
+      }
+      if (req.method === 'POST' && req.url === '/origins/add') {
+        return send(200, await keys.addAllowedOrigins(String(body.projectId), origins));
+      }
+      if (req.method === 'POST' && req.url === '/origins/remove') {
+        return send(200, await keys.removeAllowedOrigins(String(body.projectId), origins));
       }
       send(404, { error: 'NOT_FOUND', message: `no admin route ${req.method} ${req.url}` });
     } catch (error) {

@@ -121,6 +121,38 @@ export class KeyService {
     }
     return { projectId: client.projectId, clientId, mode: client.mode };
   }
+
+  /** The origins from which browsers may send with a write key's client id alone. */
+  async allowedOrigins(projectId: string): Promise<string[]> {
+    const project = await this.prisma.project.findUnique({
+      where: { id: projectId },
+      select: { allowedOrigins: true },
+    });
+    if (!project) throw new NotFoundError('Project', projectId);
+    return project.allowedOrigins;
+  }
+
+  /** Adds origins (normalized, each once); returns the project's list. */
+  async addAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]> {
+    const added = origins.map((o, i) => parseOrigin(o, `origins[${i}]`));
+    const rows = await this.prisma.$queryRaw<{ allowedOrigins: string[] }[]>`
+      UPDATE "Project" SET "allowedOrigins" = ARRAY(
+        SELECT o FROM unnest("allowedOrigins" || ${added}::text[]) WITH ORDINALITY AS x(o, n) GROUP BY o ORDER BY min(n))
+      WHERE "id" = ${projectId} RETURNING "allowedOrigins"`;
+    if (!rows[0]) throw new NotFoundError('Project', projectId);
+    return rows[0].allowedOrigins;
+  }
+
+  /** Removes origins (compared normalized); returns the project's list. */
+  async removeAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]> {
+    const removed = origins.map((o) => normalizeOrigin(o));
+    const rows = await this.prisma.$queryRaw<{ allowedOrigins: string[] }[]>`
+      UPDATE "Project" SET "allowedOrigins" = ARRAY(
+        SELECT o FROM unnest("allowedOrigins") WITH ORDINALITY AS x(o, n) WHERE NOT (o = ANY(${removed}::text[])) ORDER BY n)
+      WHERE "id" = ${projectId} RETURNING "allowedOrigins"`;
+    if (!rows[0]) throw new NotFoundError('Project', projectId);
+    return rows[0].allowedOrigins;
+  }
 }
 
 const DUMMY_HASH = await hashSecret(newClientSecret());
@@ -128,4 +160,25 @@ const DUMMY_HASH = await hashSecret(newClientSecret());
 /** Origins compare by scheme, host and port, case-insensitively, without a trailing slash. */
 export function normalizeOrigin(origin: string): string {
   return origin.trim().replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * An origin as browsers send it: http(s)://host[:port], nothing after. Stored
+ * normalized (lower case, no trailing slash, no default port).
+ */
+export function parseOrigin(value: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    throw new ValidationError(field, `must be an origin such as https://app.example.com, got ${JSON.stringify(value)}`);
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || !bare || /[?#]/.test(value)) {
+    throw new ValidationError(
+      field,
+      `must be an origin (scheme, host and port only) such as https://app.example.com, got ${JSON.stringify(value)}`,
+    );
+  }
+  return url.origin;
 }
