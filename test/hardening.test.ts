@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openEmbedded } from '../src/db/database.ts';
 import { createApp, type AppOptions } from '../src/http/app.ts';
 import { QUERY_LIMITS } from '../src/http/hardening.ts';
+import { listen } from '../src/http/server.ts';
 import { KeyService } from '../src/services/keys.ts';
 import { keyHeaders, useTestApp } from './helpers/app.ts';
 
@@ -95,6 +96,43 @@ describe('HTTP limits', () => {
     const response = await post(app, `{ group(id: "${'x'.repeat(20_000)}") { id } }`);
     expect(response.status).toBe(413);
     expect(response.body.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 413 to a chunked body (no Content-Length) once it passes the limit, and serves one within it', async () => {
+    const server = await listen(appWith({ hardening: { maxBodyBytes: 10_000 } }), 0, '127.0.0.1');
+    try {
+      const chunked = (text: string, repeat: number, onPull = () => {}) => {
+        const chunk = new TextEncoder().encode(text);
+        let left = repeat;
+        return new ReadableStream<Uint8Array>({
+          pull(controller) {
+            onPull();
+            if (left-- > 0) controller.enqueue(chunk);
+            else controller.close();
+          },
+        });
+      };
+      const send = (body: ReadableStream<Uint8Array>) =>
+        fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...keyHeaders(t.rootKey) },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+
+      // 1,000 chunks of 64 KiB would be 64 MB; the server stops reading soon after 10 kB.
+      let pulled = 0;
+      const big = await send(chunked(' '.repeat(64 * 1024), 1000, () => pulled++));
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as any).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+      expect(pulled).toBeLessThan(1000);
+
+      const small = await send(chunked(JSON.stringify({ query: '{ __typename }' }), 1));
+      expect(small.status).toBe(200);
+      expect(((await small.json()) as any).data).toEqual({ __typename: 'Query' });
+    } finally {
+      await server.close();
+    }
   });
 
   it('introspection is on by default and off when configured', async () => {

@@ -3,6 +3,8 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
+import { readBodyWithin } from './body.ts';
+
 export interface HardeningOptions {
   introspection: boolean;
   maxBodyBytes: number;
@@ -22,18 +24,28 @@ export const QUERY_LIMITS = {
   maxCost: 50000,
 } as const;
 
+/**
+ * 413 for a body over the limit. A declared length is checked up front (Node
+ * never delivers more than it); a body streamed without one is read here, up
+ * to the limit, and handed on in full.
+ */
 function bodyLimit(maxBytes: number): Plugin {
+  const tooLarge = () =>
+    Response.json(
+      { errors: [{ message: `Request body over ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
+      { status: 413 },
+    );
   return {
-    onRequest({ request, endResponse }) {
-      const declared = Number(request.headers.get('content-length') ?? 0);
-      if (declared > maxBytes) {
-        endResponse(
-          Response.json(
-            { errors: [{ message: `Request body over ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
-            { status: 413 },
-          ),
-        );
+    async onRequest({ request, setRequest, endResponse, fetchAPI }) {
+      const declared = request.headers.get('content-length');
+      if (declared !== null) {
+        if (Number(declared) > maxBytes) endResponse(tooLarge());
+        return;
       }
+      if (!request.body) return;
+      const body = await readBodyWithin(request, maxBytes);
+      if (!body) return endResponse(tooLarge());
+      setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body }));
     },
   };
 }

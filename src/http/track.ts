@@ -2,6 +2,7 @@ import { readCredentials } from '../auth/credentials.ts';
 import { AppError, UnavailableError, type ErrorCode } from '../services/errors.ts';
 import type { KeyService, Principal } from '../services/keys.ts';
 import type { OpenPanelService } from '../services/openpanel.ts';
+import { readBodyWithin } from './body.ts';
 import { isDatabaseUnavailable } from './errors.ts';
 
 export interface TrackHandlerOptions {
@@ -67,22 +68,9 @@ function tooLarge(): AppError {
 
 /** The body as text, refused as soon as it passes the limit, whether declared or streamed without a length. */
 async function readBody(request: Request): Promise<string> {
-  if (Number(request.headers.get('content-length') ?? 0) > TRACK_MAX_BODY_BYTES) throw tooLarge();
-  if (!request.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > TRACK_MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const body = await readBodyWithin(request, TRACK_MAX_BODY_BYTES);
+  if (!body) throw tooLarge();
+  return new TextDecoder().decode(body);
 }
 
 /**
