@@ -220,6 +220,7 @@ describe('trackBatch', () => {
     expect(over.body.data).toBeNull();
     expect(over.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
     expect(over.body.errors[0].message).toMatch(/at most 3 events/);
+    expect(over.body.errors[0].extensions.maxBatchSize).toBe(3);
     expect(await t.db.prisma.event.count({ where: { projectId: key.projectId } })).toBe(0);
     const at = await send(3);
     expect(at.body.data.trackBatch.accepted).toBe(3);

@@ -387,6 +387,26 @@ describe('SDK delivery', () => {
     expect(new Set(stored.map((e) => e.id)).size).toBe(90);
   });
 
+  it("a server taking fewer events per batch than batchSize: the SDK splits to the server's limit, nothing lost", async () => {
+    const smallApp = createApp({ database: t.db, production: false, trackBatchMax: 25 });
+    const small = await listen(smallApp, 0, '127.0.0.1');
+    try {
+      const { op, key, errors, requests } = await setup({ batchSize: 60 }, small.url);
+      const tracked = Array.from({ length: 60 }, (_, i) => op.track('split', { i }));
+      await op.flush();
+      await Promise.all(tracked);
+      expect(errors).toEqual([]);
+      // One refused batch of 60, then 25 + 25 + 10.
+      expect(requests).toEqual(['TrackBatch', 'TrackBatch', 'TrackBatch', 'TrackBatch']);
+      const stored = await events(key.projectId);
+      expect(stored.map((e) => (e.properties as { i: number }).i).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 60 }, (_, i) => i),
+      );
+    } finally {
+      await small.close();
+    }
+  });
+
   it('an invalid event is rejected alone and never retried; the rest of its batch is stored', async () => {
     const { op, key, errors, requests, retries } = await setup();
     const good = op.track('fine');

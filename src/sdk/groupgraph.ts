@@ -42,7 +42,10 @@ export interface GroupGraphOptions extends ClientOptions {
    * server adds the profile's current memberships, recorded by setGroups.
    */
   inheritProfileGroups?: boolean;
-  /** Most events per trackBatch request (default 100, at most 1,000). */
+  /**
+   * Most events per trackBatch request (default 100, at most 1,000). A server
+   * with a lower TRACK_BATCH_MAX says so, and the SDK sends smaller batches.
+   */
   batchSize?: number;
   /**
    * Most calls waiting to be sent (default 10,000). While the server cannot be
@@ -105,7 +108,8 @@ function unique(ids: readonly string[]): string[] {
 export class GroupGraph {
   private readonly api: GroupGraphClient;
   private readonly inheritProfileGroups: boolean;
-  private readonly batchSize: number;
+  /** Lowered to the server's limit when it refuses a batch as too large. */
+  private batchSize: number;
   private readonly maxQueueSize: number;
   private readonly flushIntervalMs: number;
   private readonly sessionTimeoutMs: number;
@@ -327,6 +331,13 @@ export class GroupGraph {
         this.onError(error);
       });
     } catch (error) {
+      const serverMax = maxBatchSize(error);
+      if (serverMax !== undefined && serverMax < batch.length) {
+        // The server takes fewer per batch (TRACK_BATCH_MAX): nothing was
+        // stored; the same events go again, in smaller batches.
+        this.batchSize = serverMax;
+        return;
+      }
       this.fail(
         batch.map((e) => e.done),
         error,
@@ -345,4 +356,11 @@ export class GroupGraph {
     for (const target of targets) target.reject(error);
     this.onError(error);
   }
+}
+
+/** The server's batch limit, when it refused a batch for being over it. */
+function maxBatchSize(error: unknown): number | undefined {
+  if (!(error instanceof GroupGraphError) || error.code !== 'VALIDATION_FAILED') return undefined;
+  const max = error.errors?.[0]?.extensions?.maxBatchSize;
+  return typeof max === 'number' && Number.isInteger(max) && max >= 1 ? max : undefined;
 }
