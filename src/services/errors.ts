@@ -24,12 +24,13 @@ export class AppError extends Error {
 }
 
 export class ValidationError extends AppError {
-  /** `field` is the path of the offending argument, e.g. `input.properties`. */
+  /** `field` is the path of the offending argument, e.g. `input.properties`; `details` go to extensions. */
   constructor(
     readonly field: string,
     message: string,
+    details: Record<string, unknown> = {},
   ) {
-    super('VALIDATION_FAILED', `${field}: ${message}`, { field });
+    super('VALIDATION_FAILED', `${field}: ${message}`, { field, ...details });
   }
 }
 

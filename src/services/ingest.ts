@@ -194,14 +194,9 @@ export class IngestService {
   async trackBatch(projectId: string, inputs: readonly TrackInput[], now = new Date()): Promise<TrackBatchResult> {
     if (inputs.length > this.trackBatchMax) {
       // maxBatchSize (in extensions) lets a client split the batch and send it again.
-      throw new AppError(
-        'VALIDATION_FAILED',
-        `events: at most ${this.trackBatchMax} events per batch, got ${inputs.length}`,
-        {
-          field: 'events',
-          maxBatchSize: this.trackBatchMax,
-        },
-      );
+      throw new ValidationError('events', `at most ${this.trackBatchMax} events per batch, got ${inputs.length}`, {
+        maxBatchSize: this.trackBatchMax,
+      });
     }
     const items: TrackBatchItem[] = [];
     const rejected: TrackBatchError[] = [];
