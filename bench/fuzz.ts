@@ -77,7 +77,9 @@ process.stderr.write('\n');
 const seconds = (performance.now() - started) / 1000;
 console.log(`fuzz: ${done} cases in ${seconds.toFixed(1)} s on ${database.kind}, seed ${seed}`);
 for (const [label, count] of [...tally].sort()) console.log(`  ${label.padEnd(28)} ${count}`);
-console.log(`  worst event-loop stall: ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`);
+console.log(
+  `  worst event-loop stall: ${(loop.max / 1e6).toFixed(0)} ms (p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms)`,
+);
 console.log(`  server errors or uncoded errors: ${failures.length}`);
 for (const failure of failures.slice(0, 10)) console.log(`  ! ${failure}`);
 

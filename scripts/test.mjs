@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const env = { ...process.env };
-if (env.TEST_DATABASE_URL) console.log(`Testing on PGlite and on PostgreSQL (${env.TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}).`);
-else console.log('Testing on PGlite only; set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres to add PostgreSQL.');
+if (env.TEST_DATABASE_URL)
+  console.log(`Testing on PGlite and on PostgreSQL (${env.TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}).`);
+else
+  console.log(
+    'Testing on PGlite only; set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres to add PostgreSQL.',
+  );
 
 // Types first: a type error anywhere (SDK, examples, tests) fails the run.
 const tsc = path.join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
@@ -32,7 +36,8 @@ let failed = 0;
 try {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests;
-  failed = json.numFailedTests + (json.numTotalTestSuites > 0 && json.success === false && json.numFailedTests === 0 ? 1 : 0);
+  failed =
+    json.numFailedTests + (json.numTotalTestSuites > 0 && json.success === false && json.numFailedTests === 0 ? 1 : 0);
 } catch {
   failed = 1; // no report: the run itself failed
 }

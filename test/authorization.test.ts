@@ -39,7 +39,6 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
   'Mutation.deleteGroup': { rule: 'admin', op: 'mutation { deleteGroup(id: "nothing") }' },
 };
 
-
 describe('key modes', () => {
   it('every root field of the schema has a mode rule here', () => {
     expect(Object.keys(RULES).sort()).toEqual(rootFields().sort());

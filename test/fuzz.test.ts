@@ -22,7 +22,9 @@ describe('fuzzing', () => {
           body: fuzz.body,
         });
         const verdict = await judge(response);
-        expect(verdict.ok, `${verdict.status} ${verdict.reason} for ${fuzz.path} ${fuzz.body.slice(0, 500)}`).toBe(true);
+        expect(verdict.ok, `${verdict.status} ${verdict.reason} for ${fuzz.path} ${fuzz.body.slice(0, 500)}`).toBe(
+          true,
+        );
       }),
       { numRuns: 300, seed: 20261126, endOnFailure: true },
     );

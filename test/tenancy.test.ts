@@ -17,21 +17,26 @@ const CALLS: Record<string, string> = {
   'Query.groupTypes': '{ groupTypes { type groupCount } }',
   'Query.profile': '{ profile(id: "user_a") { id email properties } }',
   'Query.profiles': '{ profiles(groupId: "org_a") { edges { node { id email } } } }',
-  'Query.events': '{ events(filter: { groupIds: ["org_a"], profileId: "user_a" }) { edges { node { id properties } } } }',
+  'Query.events':
+    '{ events(filter: { groupIds: ["org_a"], profileId: "user_a" }) { edges { node { id properties } } } }',
   'Query.eventAggregation':
     '{ eventAggregation(input: { metric: EVENTS, breakdown: GROUP, filter: { groupIds: ["org_a"] } }) { total series { key label total } } }',
   'Mutation.trackBatch':
     'mutation { trackBatch(events: [{ id: "evt_a", name: "x", profileId: "user_a" }]) { accepted duplicates rejected { index message } } }',
-  'Mutation.upsertGroup': 'mutation { upsertGroup(input: { id: "org_a", properties: { b: 1 } }) { id name properties memberCount } }',
-  'Mutation.setGroups': 'mutation { setGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email groups { id name } } }',
-  'Mutation.setGroup': 'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id email memberships { group { name } } } }',
-  'Mutation.removeGroups': 'mutation { removeGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email } }',
+  'Mutation.upsertGroup':
+    'mutation { upsertGroup(input: { id: "org_a", properties: { b: 1 } }) { id name properties memberCount } }',
+  'Mutation.setGroups':
+    'mutation { setGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email groups { id name } } }',
+  'Mutation.setGroup':
+    'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id email memberships { group { name } } } }',
+  'Mutation.removeGroups':
+    'mutation { removeGroups(input: { profileId: "user_a", groupIds: ["org_a"] }) { id email } }',
   'Mutation.identify': 'mutation { identify(input: { profileId: "user_a" }) { id email properties } }',
-  'Mutation.track': 'mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a" }) { duplicate event { id properties groupIds } } }',
+  'Mutation.track':
+    'mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a" }) { duplicate event { id properties groupIds } } }',
   'Mutation.updateGroup': 'mutation { updateGroup(input: { id: "org_a", name: "Hijacked" }) { id name } }',
   'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
 };
-
 
 describe('tenant isolation', () => {
   let a: CreatedKey;
@@ -65,12 +70,15 @@ describe('tenant isolation', () => {
     expect(Object.keys(CALLS).sort()).toEqual(rootFields().sort());
   });
 
-  it.each(Object.entries(CALLS))("%s with another project's key neither reads nor changes project A", async (_field, op) => {
-    const before = await snapshotOfA();
-    const result = await t.gql(op, {}, b);
-    expect(JSON.stringify(result)).not.toContain(A_SECRET);
-    expect(await snapshotOfA()).toEqual(before);
-  });
+  it.each(Object.entries(CALLS))(
+    "%s with another project's key neither reads nor changes project A",
+    async (_field, op) => {
+      const before = await snapshotOfA();
+      const result = await t.gql(op, {}, b);
+      expect(JSON.stringify(result)).not.toContain(A_SECRET);
+      expect(await snapshotOfA()).toEqual(before);
+    },
+  );
 
   it("B's writes under A's ids landed in B", async () => {
     const group = await t.gql('{ group(id: "org_a") { name properties } }', {}, b);

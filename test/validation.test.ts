@@ -99,7 +99,12 @@ const cases: [label: string, query: string, variables: Record<string, unknown>, 
   ],
   ['a negative page size', EVENTS, { first: -1 }, 'first'],
   ['a cursor we did not issue', EVENTS, { after: 'bm90LWEtY3Vyc29y' }, 'after'],
-  ['paging backwards where only forward is offered', 'query($l: Int) { events(last: $l) { edges { cursor } } }', { l: 5 }, 'last'],
+  [
+    'paging backwards where only forward is offered',
+    'query($l: Int) { events(last: $l) { edges { cursor } } }',
+    { l: 5 },
+    'last',
+  ],
   ['a malformed groups cursor', 'query($a: String) { groups(after: $a) { edges { cursor } } }', { a: '!!' }, ''],
 ];
 

@@ -62,7 +62,9 @@ function inputValue(type: GraphQLInputType, depth = 0): fc.Arbitrary<unknown> {
         : named.name === 'Boolean'
           ? fc.boolean()
           : named.name === 'DateTime'
-            ? fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString())
+            ? fc
+                .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+                .map((d) => d.toISOString())
             : named.name === 'JSON'
               ? fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 })
               : fc.string({ maxLength: 12 });
@@ -76,7 +78,9 @@ function selection(type: GraphQLObjectType, depth: number): fc.Arbitrary<string>
   const choices = fields.map((field) => {
     const named = getNamedType(field.type);
     if (isObjectType(named)) {
-      return depth >= 3 ? fc.constant('__typename') : selection(named, depth + 1).map((inner) => `${field.name} { ${inner} }`);
+      return depth >= 3
+        ? fc.constant('__typename')
+        : selection(named, depth + 1).map((inner) => `${field.name} { ${inner} }`);
     }
     return fc.constant(field.name);
   });
@@ -91,8 +95,12 @@ function typeString(type: GraphQLInputType): string {
 /** A root-field operation from the schema with random variables. */
 function operation(schema: GraphQLSchema): fc.Arbitrary<FuzzCase> {
   const roots: ['query' | 'mutation', GraphQLField<unknown, unknown>][] = [
-    ...Object.values(schema.getQueryType()!.getFields()).map((f) => ['query', f] as ['query', GraphQLField<unknown, unknown>]),
-    ...Object.values(schema.getMutationType()!.getFields()).map((f) => ['mutation', f] as ['mutation', GraphQLField<unknown, unknown>]),
+    ...Object.values(schema.getQueryType()!.getFields()).map(
+      (f) => ['query', f] as ['query', GraphQLField<unknown, unknown>],
+    ),
+    ...Object.values(schema.getMutationType()!.getFields()).map(
+      (f) => ['mutation', f] as ['mutation', GraphQLField<unknown, unknown>],
+    ),
   ];
   return fc.constantFrom(...roots).chain(([kind, field]) => {
     const named = getNamedType(field.type);
@@ -117,7 +125,13 @@ function operation(schema: GraphQLSchema): fc.Arbitrary<FuzzCase> {
 /** Garbage at the HTTP level: broken JSON, wrong shapes, odd content types. */
 const rawBody: fc.Arbitrary<FuzzCase> = fc.record({
   path: fc.constantFrom('/graphql' as const, '/track' as const),
-  contentType: fc.constantFrom('application/json', 'text/plain', 'application/graphql', 'application/x-www-form-urlencoded', ''),
+  contentType: fc.constantFrom(
+    'application/json',
+    'text/plain',
+    'application/graphql',
+    'application/x-www-form-urlencoded',
+    '',
+  ),
   body: fc.oneof(
     fc.string({ maxLength: 200 }),
     hostileValue.map((v) => JSON.stringify(v) ?? 'null'),
@@ -151,7 +165,11 @@ const trackBody: fc.Arbitrary<FuzzCase> = fc
   .map((body) => ({ path: '/track' as const, contentType: 'application/json', body: JSON.stringify(body) }));
 
 export function fuzzCases(schema: GraphQLSchema): fc.Arbitrary<FuzzCase> {
-  return fc.oneof({ weight: 6, arbitrary: operation(schema) }, { weight: 2, arbitrary: trackBody }, { weight: 1, arbitrary: rawBody });
+  return fc.oneof(
+    { weight: 6, arbitrary: operation(schema) },
+    { weight: 2, arbitrary: trackBody },
+    { weight: 1, arbitrary: rawBody },
+  );
 }
 
 export interface FuzzVerdict {
