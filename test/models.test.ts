@@ -100,6 +100,43 @@ describe('Prisma models agree with the migration SQL', () => {
     expect(await prisma.profile.count({ where: { projectId } })).toBe(0);
   });
 
+  it('reads and writes the device, group-set and rollup models', async () => {
+    const prisma = db.prisma;
+    const projectId = uniqueId('project');
+    const day = new Date('2026-03-01T00:00:00.000Z');
+    const hour = new Date('2026-03-01T10:00:00.000Z');
+    await prisma.project.create({ data: { id: projectId } });
+
+    await prisma.deviceSalt.create({ data: { projectId, day, salt: 's' } });
+    await prisma.deviceSession.create({
+      data: { projectId, deviceId: 'd', sessionId: 's1', startedAt: hour, lastSeenAt: hour },
+    });
+    await prisma.groupSet.create({ data: { projectId, groupSet: 'k', groupIds: ['g1', 'g2'] } });
+    await prisma.rollupHour.create({ data: { projectId, hour, groupSet: 'k', events: 3 } });
+    await prisma.rollupHourProfile.create({ data: { projectId, hour, groupSet: 'k', profileId: 'u1', events: 2 } });
+    await prisma.rollupHourName.create({ data: { projectId, hour, groupSet: 'k', name: 'x', events: 1 } });
+
+    expect(await prisma.deviceSalt.findMany({ where: { projectId } })).toEqual([{ projectId, day, salt: 's' }]);
+    expect(await prisma.deviceSession.findMany({ where: { projectId } })).toEqual([
+      { projectId, deviceId: 'd', sessionId: 's1', startedAt: hour, lastSeenAt: hour },
+    ]);
+    expect(await prisma.groupSet.findMany({ where: { projectId } })).toEqual([
+      { projectId, groupSet: 'k', groupIds: ['g1', 'g2'] },
+    ]);
+    const key = { projectId, hour, groupSet: 'k' };
+    await prisma.rollupHour.update({
+      where: { projectId_hour_groupSet: key },
+      data: { events: { increment: 1 } },
+    });
+    expect(await prisma.rollupHour.findMany({ where: { projectId } })).toEqual([{ ...key, events: 4 }]);
+    expect(await prisma.rollupHourProfile.findMany({ where: { projectId } })).toEqual([
+      { ...key, profileId: 'u1', events: 2 },
+    ]);
+    expect(await prisma.rollupHourName.findMany({ where: { projectId } })).toEqual([{ ...key, name: 'x', events: 1 }]);
+    // One row per key: a second one for the same hour and set is refused.
+    await expect(prisma.rollupHour.create({ data: { ...key, events: 1 } })).rejects.toThrow();
+  });
+
   it('allows one current membership per profile and group, and any number of past ones', async () => {
     const prisma = db.prisma;
     const projectId = uniqueId('project');
