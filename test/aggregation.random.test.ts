@@ -9,7 +9,7 @@ import {
   type AggregationSource,
 } from '../src/services/aggregation.ts';
 import { createDemoPopulation, insertDemoEvents, insertDemoPopulation } from '../src/services/demo.ts';
-import type { EventFilter, PropertyFilter } from '../src/services/eventFilter.ts';
+import type { EventFilter, PropertyFilter } from '../src/services/analysis/filter.ts';
 import { GroupService } from '../src/services/groups.ts';
 import { IngestService, insertEvents, withDeadlockRetry, type EventRow } from '../src/services/ingest.ts';
 import { MembershipService } from '../src/services/memberships.ts';

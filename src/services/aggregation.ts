@@ -1,6 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
-import { eventFilterSql, groupCondition, validateEventFilter, type EventFilter } from './eventFilter.ts';
+import { hasGroupConditions, hasPropertyFilters, validateEventFilter, type EventFilter } from './analysis/filter.ts';
+import { eventFilterSql, groupCondition } from './analysis/filterSql.ts';
 import { requireId, requireIdList, requireName } from './limits.ts';
 
 /** Group.stats: most event names a group's topEvents can list. */
@@ -257,8 +258,6 @@ const minDate = (a: Date, b: Date | null | undefined) => (b && b.getTime() < a.g
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 const floorHour = (ms: number) => ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS);
 
-const hasGroupConditions = (f: EventFilter) => f.groupType != null || (f.groupProperties?.length ?? 0) > 0;
-const hasPropertyFilters = (f: EventFilter) => (f.properties?.length ?? 0) > 0;
 const isGroupBreakdown = (b: AggregationBreakdown | null) =>
   b === 'GROUP' || b === 'GROUP_TYPE' || b === 'GROUP_PROPERTY';
 

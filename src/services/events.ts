@@ -1,6 +1,7 @@
 import { Prisma, type Event, type PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
-import { eventFilterSql, validateEventFilter, type EventFilter } from './eventFilter.ts';
+import { validateEventFilter, type EventFilter } from './analysis/filter.ts';
+import { eventFilterSql } from './analysis/filterSql.ts';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
 
 const cursorOf = (e: Event) => encodeCursor([e.createdAt.toISOString(), e.id]);

@@ -1,4 +1,4 @@
-import { FILTER_OPS } from '../../services/eventFilter.ts';
+import { FILTER_OPS } from '../../services/analysis/filter.ts';
 import { builder } from '../builder.ts';
 
 export const FilterOp = builder.enumType('FilterOp', {
