@@ -19,7 +19,9 @@ import pg from 'pg';
 
 import { progressBar } from '../src/cli/seed.ts';
 import { openPostgres, type Database } from '../src/db/database.ts';
-import { AggregationService, type AggregationInput, type AggregationResult } from '../src/services/aggregation.ts';
+import type { AggregationResult } from '../src/services/analysis/assemble.ts';
+import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
+import { AggregationService } from '../src/services/analysis/service.ts';
 import {
   createDemoPopulation,
   demoCompanyCount,
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
         const answer = await size.service.aggregate(PROJECT, q.ours);
         if (!sameAnswer(answer, await naive(size.db, q)))
           throw new Error(`${q.name}: the naive query gives a different answer at ${size.events} events`);
-        sources.push(answer.source);
+        sources.push((await size.service.plan(validateQuestion(q.ours))).storage.path);
       }
       const ours = await timeInRounds(
         loaded.map((size) => () => size.service.aggregate(PROJECT, size.questions[qi]!.ours)),

@@ -1,18 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import type { EventFilter, PropertyFilter } from '../src/services/analysis/filter.ts';
+import { GroupOverviewService } from '../src/services/analysis/groupOverview.ts';
+import type { Storage } from '../src/services/analysis/plan.ts';
 import {
-  AggregationService,
+  totalInput,
+  validateQuestion,
   type AggregationBreakdown,
   type AggregationInput,
   type AggregationInterval,
   type AggregationMetric,
-  type AggregationSource,
-} from '../src/services/aggregation.ts';
+} from '../src/services/analysis/question.ts';
+import { AggregationService } from '../src/services/analysis/service.ts';
 import { createDemoPopulation, insertDemoEvents, insertDemoPopulation } from '../src/services/demo.ts';
-import type { EventFilter, PropertyFilter } from '../src/services/analysis/filter.ts';
 import { GroupService } from '../src/services/groups.ts';
 import { IngestService, insertEvents, withDeadlockRetry, type EventRow } from '../src/services/ingest.ts';
 import { MembershipService } from '../src/services/memberships.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../src/time.ts';
 import { uniqueId, useTestApp } from './helpers/app.ts';
 
 // Whatever the rollups precompute must equal a scan of the raw events. Random
@@ -52,8 +56,6 @@ interface RefSeries {
   points: { bucket: string; value: number }[];
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** Wall-clock fields of an instant in a zone, from Intl (independent of PostgreSQL). */
@@ -115,16 +117,16 @@ function referenceBoundaries(
   if (interval === 'HOUR') {
     const floorHour = (ms: number) => {
       const l = local(ms, tz);
-      return ms - l.mi * 60_000 - l.s * 1000 - (((ms % 1000) + 1000) % 1000);
+      return ms - l.mi * MINUTE_MS - l.s * SECOND_MS - (((ms % 1000) + 1000) % 1000);
     };
     const seen = new Set<number>();
-    for (let x = floorHour(from); x <= to + 2 * HOUR; x += 15 * 60_000) seen.add(floorHour(x));
+    for (let x = floorHour(from); x <= to + 2 * HOUR_MS; x += 15 * MINUTE_MS) seen.add(floorHour(x));
     out.push(...[...seen].sort((a, b) => a - b));
   } else {
     const l = local(from, tz);
     let date = addDays(l.y, l.mo, l.d, -lookback);
     if (interval === 'WEEK')
-      date = addDays(date.y, date.mo, date.d, -local(midnight(date.y, date.mo, date.d, tz) + HOUR * 12, tz).weekday);
+      date = addDays(date.y, date.mo, date.d, -local(midnight(date.y, date.mo, date.d, tz) + HOUR_MS * 12, tz).weekday);
     if (interval === 'MONTH') date = { ...date, d: 1 };
     for (;;) {
       const b = midnight(date.y, date.mo, date.d, tz);
@@ -184,7 +186,7 @@ function groupMatches(group: RefGroup | undefined, filter: EventFilter): boolean
   return (filter.groupProperties ?? []).every((f) => propertyMatches(group.properties, f));
 }
 
-/** DESIGN §2 EventFilter on one event. */
+/** Whether one event meets an EventFilter (every part must hold). */
 function eventMatches(e: RefEvent, f: EventFilter, world: World): boolean {
   const ms = e.createdAt.getTime();
   if (f.eventNames?.length && !f.eventNames.includes(e.name)) return false;
@@ -352,8 +354,8 @@ async function loadWorld(projectId: string): Promise<World> {
 function randomTime(rng: Rng): Date {
   const day = Math.floor(rng() * WINDOW_DAYS);
   // A third exactly on a UTC hour or half hour: bucket edges in every test zone.
-  const within = chance(rng, 0.33) ? Math.floor(rng() * 48) * 30 * 60_000 : Math.floor(rng() * DAY);
-  return new Date(WINDOW_START + day * DAY + within);
+  const within = chance(rng, 0.33) ? Math.floor(rng() * 48) * 30 * MINUTE_MS : Math.floor(rng() * DAY_MS);
+  return new Date(WINDOW_START + day * DAY_MS + within);
 }
 
 async function buildRandomProject(rng: Rng): Promise<RandomProject> {
@@ -473,8 +475,9 @@ function randomFilter(rng: Rng, p: RandomProject): EventFilter {
       ] as PropertyFilter[]),
     ];
   }
-  if (chance(rng, 0.1)) filter.from = new Date(WINDOW_START + Math.floor(rng() * 20) * DAY + Math.floor(rng() * DAY));
-  if (chance(rng, 0.1)) filter.to = new Date(WINDOW_START + (10 + Math.floor(rng() * 26)) * DAY);
+  if (chance(rng, 0.1))
+    filter.from = new Date(WINDOW_START + Math.floor(rng() * 20) * DAY_MS + Math.floor(rng() * DAY_MS));
+  if (chance(rng, 0.1)) filter.to = new Date(WINDOW_START + (10 + Math.floor(rng() * 26)) * DAY_MS);
   return filter;
 }
 
@@ -489,15 +492,15 @@ const SPAN_DAYS: Record<AggregationInterval | 'TOTAL', [number, number]> = {
 function randomQuery(rng: Rng, p: RandomProject): AggregationInput {
   const interval = pick(rng, [null, 'HOUR', 'DAY', 'DAY', 'WEEK', 'MONTH'] as const);
   const [minDays, maxDays] = SPAN_DAYS[interval ?? 'TOTAL'];
-  const span = (minDays + rng() * (maxDays - minDays)) * DAY;
+  const span = (minDays + rng() * (maxDays - minDays)) * DAY_MS;
   // Mostly whole hours (the rollups), sometimes a ragged minute (raw events at the edges).
-  const ragged = () => (chance(rng, 0.3) ? Math.floor(rng() * 59) * 60_000 + 1234 : 0);
-  const from = WINDOW_START - DAY + Math.floor(rng() * (WINDOW_DAYS * 24)) * HOUR + ragged();
+  const ragged = () => (chance(rng, 0.3) ? Math.floor(rng() * 59) * MINUTE_MS + 1234 : 0);
+  const from = WINDOW_START - DAY_MS + Math.floor(rng() * (WINDOW_DAYS * 24)) * HOUR_MS + ragged();
   const breakdown = pick(rng, [null, 'GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const);
   return {
     metric: pick(rng, ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const) as AggregationMetric,
     from: new Date(from),
-    to: new Date(Math.floor((from + span) / HOUR) * HOUR + ragged()),
+    to: new Date(Math.floor((from + span) / HOUR_MS) * HOUR_MS + ragged()),
     interval,
     timezone: pick(rng, TIMEZONES),
     breakdown: breakdown as AggregationBreakdown | null,
@@ -507,6 +510,13 @@ function randomQuery(rng: Rng, p: RandomProject): AggregationInput {
     rollingDays: interval === 'DAY' && chance(rng, 0.3) ? 1 + Math.floor(rng() * 7) : null,
   };
 }
+
+/** A property no event or group has: "not set" holds for all of them (deleted groups meet no group condition). */
+const NOT_SET: PropertyFilter = { key: 'never_set', op: 'EXISTS', value: false };
+
+/** Whether EventGroup can answer: events chosen by group id alone (no group type or property conditions). */
+const eventGroupsFit = (f: EventFilter) =>
+  (f.groupIds?.length ?? 0) > 0 && f.groupType == null && (f.groupProperties?.length ?? 0) === 0;
 
 const plain = (series: { key: string | null; total: number; points: { bucket: Date | string; value: number }[] }[]) =>
   series.map((s) => ({
@@ -520,8 +530,10 @@ const plain = (series: { key: string | null; total: number; points: { bucket: Da
 describe('precomputed aggregation equals a scan of the raw events', () => {
   let project: RandomProject;
   let service: AggregationService;
+  let overview: GroupOverviewService;
   beforeAll(async () => {
     service = new AggregationService(t.db.prisma);
+    overview = new GroupOverviewService(t.db.prisma, service);
     project = await buildRandomProject(random(SEED));
   });
 
@@ -563,56 +575,73 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     expect(stored._sum.events).toBe(project.world.events.length);
   });
 
-  it('random questions: every source answers as the reference does', async () => {
+  it('random questions: every storage path answers as the reference does', async () => {
     const rng = random(SEED + 1);
-    const used = new Map<AggregationSource, number>();
-    let cut = 0;
+    const paths = new Map<string, number>();
+    const asked = new Map<Storage['path'], number>();
+    let edged = 0;
     let nonEmpty = 0;
+    /** Answers `input` and compares; returns the storage its plan chose (the pure planner's choice). */
+    const answer = async (input: AggregationInput, expected: RefSeries[], context: string) => {
+      const { storage } = await service.plan(validateQuestion(input));
+      const via = storage.path === 'rollup' ? `rollup ${storage.table}` : storage.path;
+      paths.set(via, (paths.get(via) ?? 0) + 1);
+      if (storage.path === 'rollup' && storage.hours.edgeHours.length > 0) edged++;
+      const result = await service.aggregate(project.projectId, input);
+      expect(plain(result.series), `${context} via ${via}`).toEqual(expected);
+      return storage.path;
+    };
     for (let n = 0; n < 70; n++) {
       const input = randomQuery(rng, project);
       const expected = reference(project.world, input);
       if (expected.some((s) => s.total > 0)) nonEmpty++;
       const context = JSON.stringify(input);
-      const auto = await service.aggregate(project.projectId, input);
-      used.set(auto.source, (used.get(auto.source) ?? 0) + 1);
-      if (auto.source === 'rollup' && auto.cutHours > 0) cut++;
-      expect(plain(auto.series), `${context} via ${auto.source}`).toEqual(expected);
-      const raw = await service.aggregate(project.projectId, input, { source: 'events' });
-      expect(plain(raw.series), `${context} via events`).toEqual(expected);
+      const path = await answer(input, expected, context);
+      asked.set(path, (asked.get(path) ?? 0) + 1);
+      // The same question with a condition every event meets: no rollup holds event
+      // properties, so the raw events answer it, or EventGroup when the filter
+      // chooses the events by group id alone.
       const f = input.filter ?? {};
-      if (f.groupIds?.length && f.groupType == null && !f.groupProperties?.length) {
-        const viaIndex = await service.aggregate(project.projectId, input, { source: 'eventGroups' });
-        expect(plain(viaIndex.series), `${context} via eventGroups`).toEqual(expected);
+      const noRollup = { ...input, filter: { ...f, properties: [...(f.properties ?? []), NOT_SET] } };
+      const noRollupPath = await answer(noRollup, expected, `${context} + property not set`);
+      expect(noRollupPath, context).toBe(path === 'none' ? 'none' : eventGroupsFit(f) ? 'eventGroups' : 'events');
+      // Adding a group condition every group meets takes that to the raw events.
+      // Only deleted groups fail it (g2 stays deleted), so questions naming g2 keep EventGroup alone.
+      if (noRollupPath === 'eventGroups' && !f.groupIds!.includes('g2')) {
+        const raw = { ...noRollup, filter: { ...noRollup.filter, groupProperties: [NOT_SET] } };
+        expect(await answer(raw, expected, `${context} + property and group property not set`), context).toBe('events');
       }
       // Totals count an event once, however many groups it has.
       if (n % 5 === 0) {
-        const total = reference(project.world, {
-          ...input,
-          interval: null,
-          breakdown: null,
-          breakdownProperty: null,
-          rollingDays: null,
-          limit: 1,
-        })[0]!.total;
+        const total = reference(project.world, totalInput(input))[0]!.total;
         expect(await service.total(project.projectId, input), `${context} total`).toBe(total);
       }
     }
-    // The comparison must have exercised the fast path, including hours cut by a boundary.
-    expect(used.get('rollup') ?? 0).toBeGreaterThan(30);
+    // The random questions themselves mostly take the fast path, including hours a boundary cuts;
+    // with their variants, every storage path and every rollup table answered many times.
+    expect(asked.get('rollup') ?? 0).toBeGreaterThan(30);
+    expect(edged).toBeGreaterThan(5);
     expect(nonEmpty).toBeGreaterThan(45);
-    expect(cut).toBeGreaterThan(5);
+    for (const via of [
+      'rollup RollupHour',
+      'rollup RollupHourProfile',
+      'rollup RollupHourName',
+      'eventGroups',
+      'events',
+    ])
+      expect(paths.get(via) ?? 0, `${via} in ${JSON.stringify([...paths])}`).toBeGreaterThan(5);
   });
 
-  it('groupStats (Group.stats from the same storage) equals counts over the raw events', async () => {
+  it('Group.stats (from the same storage) equals counts over the raw events', async () => {
     const rng = random(SEED + 3);
     for (let n = 0; n < 15; n++) {
       const ids = some(rng, [...project.groupIds, 'nobody'], 4);
       const ragged = () => (chance(rng, 0.5) ? Math.floor(rng() * 3_599_999) : 0);
-      const from = chance(rng, 0.2) ? null : new Date(WINDOW_START + Math.floor(rng() * 30) * DAY + ragged());
+      const from = chance(rng, 0.2) ? null : new Date(WINDOW_START + Math.floor(rng() * 30) * DAY_MS + ragged());
       const to = chance(rng, 0.2)
         ? null
-        : new Date((from?.getTime() ?? WINDOW_START) + Math.floor(rng() * 20 * DAY) + ragged());
-      const stats = await service.groupStats(project.projectId, ids, { from, to });
+        : new Date((from?.getTime() ?? WINDOW_START) + Math.floor(rng() * 20 * DAY_MS) + ragged());
+      const stats = await overview.stats(project.projectId, ids, { from, to });
       for (const id of ids) {
         const events = project.world.events.filter(
           (e) => e.groupIds.includes(id) && (!from || e.createdAt >= from) && (!to || e.createdAt < to),
@@ -640,7 +669,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     const result = await service.aggregate(project.projectId, {
       metric: 'EVENTS',
       from: new Date(WINDOW_START),
-      to: new Date(WINDOW_START + WINDOW_DAYS * DAY),
+      to: new Date(WINDOW_START + WINDOW_DAYS * DAY_MS),
       breakdown: 'GROUP',
       limit: 20,
     });
@@ -679,7 +708,7 @@ describe('the demo generator', () => {
     expect(await t.db.prisma.groupMembership.count({ where: { projectId, leftAt: { not: null } } })).toBeGreaterThan(0);
     const world = await loadWorld(projectId);
     const times = world.events.map((e) => e.createdAt.getTime());
-    expect(Math.min(...times)).toBeGreaterThanOrEqual(now.getTime() - 30 * DAY);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(now.getTime() - 30 * DAY_MS);
     expect(Math.max(...times)).toBeLessThan(now.getTime());
     // Every event with a profile is tagged with groups its profile belonged to at that time.
     const periods = await t.db.prisma.groupMembership.findMany({ where: { projectId } });
@@ -699,7 +728,7 @@ describe('the demo generator', () => {
 
     const service = new AggregationService(t.db.prisma);
     const rng = random(SEED + 2);
-    const from = new Date(now.getTime() - 30 * DAY);
+    const from = new Date(now.getTime() - 30 * DAY_MS);
     for (let n = 0; n < 12; n++) {
       const input: AggregationInput = {
         metric: pick(rng, ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { AggregationService } from '../src/services/aggregation.ts';
+import { validateQuestion } from '../src/services/analysis/question.ts';
+import { AggregationService } from '../src/services/analysis/service.ts';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { uniqueId, useTestApp } from './helpers/app.ts';
 
@@ -195,9 +196,14 @@ describe('buckets in a time zone', () => {
     const result = await aggregate(key, input);
     expect(result.buckets).toEqual(['2026-03-09T18:30:00.000Z', '2026-03-10T18:30:00.000Z']);
     expect(result.series[0]!.points.map((p) => p.value)).toEqual([2, 2]);
-    const direct = await new AggregationService(t.db.prisma).aggregate(key.projectId, input);
-    expect(direct.source).toBe('rollup');
-    expect(direct.cutHours).toBe(3); // 18:00Z on the 9th, 10th and 11th
+    // Whole hours from the rollup; the hours the 18:30Z boundaries cut from the raw events.
+    const plan = await new AggregationService(t.db.prisma).plan(validateQuestion(input));
+    expect(plan.storage.path).toBe('rollup');
+    expect(plan.storage.path === 'rollup' && plan.storage.hours.edgeHours).toEqual([
+      new Date('2026-03-09T18:00:00Z'),
+      new Date('2026-03-10T18:00:00Z'),
+      new Date('2026-03-11T18:00:00Z'),
+    ]);
   });
 
   it('WEEK starts on Monday and MONTH on the 1st, local time', async () => {
@@ -241,7 +247,11 @@ describe('buckets in a time zone', () => {
     const result = await aggregate(key, input);
     expect(result.series[0]!.total).toBe(2); // 10:20 and 11:30
     expect(result.buckets).toEqual(['2026-03-10T10:10:00.000Z']);
-    expect((await new AggregationService(t.db.prisma).aggregate(key.projectId, input)).cutHours).toBe(2);
+    const plan = await new AggregationService(t.db.prisma).plan(validateQuestion(input));
+    expect(plan.storage.path === 'rollup' && plan.storage.hours.edgeHours).toEqual([
+      new Date('2026-03-10T10:00:00Z'),
+      new Date('2026-03-10T12:00:00Z'),
+    ]);
   });
 
   it('without from and to: the last 30 days up to now', async () => {

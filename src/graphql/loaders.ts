@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 
 import type { Group, Profile } from '../generated/prisma/client.ts';
-import type { GroupStats, TimeRange } from '../services/aggregation.ts';
+import type { GroupStats, TimeRange } from '../services/analysis/groupOverview.ts';
 import type { Services } from '../services/index.ts';
 
 /**
@@ -61,12 +61,12 @@ export function createLoaders(services: Services, projectId: string): Loaders {
         const results = new Map<string, Map<string, GroupStats>>();
         await Promise.all(
           [...byRange].map(async ([k, { range, ids }]) =>
-            results.set(k, await services.aggregation.groupStats(projectId, ids, range)),
+            results.set(k, await services.groupOverview.stats(projectId, ids, range)),
           ),
         );
         return keys.map((key) => results.get(rangeKey(key))!.get(key.groupId)!);
       },
-      // groupStats takes at most 100 groups a call (a page's worth).
+      // stats takes at most 100 groups a call (a page's worth).
       { cacheKeyFn: (key) => `${key.groupId}\0${rangeKey(key)}`, maxBatchSize: 100 },
     ),
   };

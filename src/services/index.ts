@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { AggregationService } from './aggregation.ts';
+import { GroupOverviewService } from './analysis/groupOverview.ts';
+import { AggregationService } from './analysis/service.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
@@ -14,6 +15,8 @@ export interface Services {
   readonly aggregation: AggregationService;
   readonly events: EventService;
   readonly groups: GroupService;
+  /** The group page: stats, activity, member growth. */
+  readonly groupOverview: GroupOverviewService;
   readonly ingest: IngestService;
   readonly keys: KeyService;
   readonly memberships: MembershipService;
@@ -31,15 +34,17 @@ export interface ServiceOptions {
 }
 
 export function createServices(prisma: PrismaClient, options: ServiceOptions = {}): Services {
+  const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
   const memberships = new MembershipService(prisma);
   const profiles = new ProfileService(prisma);
   const sessions = new SessionService(prisma);
   return Object.freeze({
-    aggregation: new AggregationService(prisma),
+    aggregation,
     events: new EventService(prisma),
     groups,
+    groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),
     memberships,

@@ -1,13 +1,11 @@
+import type { AggregationPoint, AggregationResult, AggregationSeries } from '../../services/analysis/assemble.ts';
 import {
   AGGREGATION_BREAKDOWNS,
   AGGREGATION_INTERVALS,
   AGGREGATION_LIMITS,
   AGGREGATION_METRICS,
   type AggregationInput,
-  type AggregationPoint,
-  type AggregationResult,
-  type AggregationSeries,
-} from '../../services/aggregation.ts';
+} from '../../services/analysis/question.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
 import { EventFilter } from './EventFilter.ts';
 

@@ -1,6 +1,6 @@
 import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
 
-import { MAX_TOP_EVENTS, type GroupStats } from '../../services/aggregation.ts';
+import { MAX_TOP_EVENTS, type GroupStats } from '../../services/analysis/groupOverview.ts';
 import { ValidationError } from '../../services/errors.ts';
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';

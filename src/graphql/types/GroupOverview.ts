@@ -1,4 +1,4 @@
-import type { ActivityPoint, MemberGrowthPoint } from '../../services/aggregation.ts';
+import type { ActivityPoint, MemberGrowthPoint } from '../../services/analysis/groupOverview.ts';
 import { builder } from '../builder.ts';
 import { AggregationInterval } from './EventAggregation.ts';
 
@@ -31,7 +31,7 @@ builder.prismaObjectField('Group', 'activity', (t) =>
       interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
       timezone: t.arg.string({ defaultValue: 'UTC' }),
     },
-    resolve: (group, args, ctx) => ctx.services.aggregation.activity(ctx.projectId, group.id, args),
+    resolve: (group, args, ctx) => ctx.services.groupOverview.activity(ctx.projectId, group.id, args),
   }),
 );
 
@@ -45,6 +45,6 @@ builder.prismaObjectField('Group', 'memberGrowth', (t) =>
       interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
       timezone: t.arg.string({ defaultValue: 'UTC' }),
     },
-    resolve: (group, args, ctx) => ctx.services.aggregation.memberGrowth(ctx.projectId, group.id, args),
+    resolve: (group, args, ctx) => ctx.services.groupOverview.memberGrowth(ctx.projectId, group.id, args),
   }),
 );

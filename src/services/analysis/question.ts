@@ -1,0 +1,183 @@
+import { DAY_MS, HOUR_MS, WEEK_MS } from '../../time.ts';
+import { ValidationError } from '../errors.ts';
+import { requireName } from '../limits.ts';
+import { validateEventFilter, type EventFilter } from './filter.ts';
+
+// The question eventAggregation answers: its types, limits and defaults, and
+// the validation that turns a request's input into a Question.
+
+export const AGGREGATION_METRICS = ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const;
+export const AGGREGATION_INTERVALS = ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const;
+export const AGGREGATION_BREAKDOWNS = ['GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const;
+
+export type AggregationMetric = (typeof AGGREGATION_METRICS)[number];
+export type AggregationInterval = (typeof AGGREGATION_INTERVALS)[number];
+export type AggregationBreakdown = (typeof AGGREGATION_BREAKDOWNS)[number];
+
+export const AGGREGATION_LIMITS = {
+  /** Buckets per series (HOUR: about 125 days). */
+  maxBuckets: 3000,
+  /** Series × buckets in one answer. */
+  maxPoints: 100_000,
+  maxSeries: 100,
+  defaultSeries: 10,
+  maxRollingDays: 365,
+} as const;
+
+/** Ranges without `from` cover the 30 days before `to`. */
+const DEFAULT_RANGE_MS = 30 * DAY_MS;
+
+export interface AggregationInput {
+  metric: AggregationMetric;
+  /** Inclusive; default: 30 days before `to`. */
+  from?: Date | null;
+  /** Exclusive; default: now. */
+  to?: Date | null;
+  /** Omitted: one bucket, the totals over [from, to). */
+  interval?: AggregationInterval | null;
+  /** IANA name; default UTC. */
+  timezone?: string | null;
+  breakdown?: AggregationBreakdown | null;
+  /** The group property of a GROUP_PROPERTY breakdown. */
+  breakdownProperty?: string | null;
+  filter?: EventFilter | null;
+  /** Top series by total. */
+  limit?: number | null;
+  /** DAY only: each point counts the trailing N local days ending with its day. */
+  rollingDays?: number | null;
+}
+
+/** A validated eventAggregation input, every default applied. */
+export interface Question {
+  metric: AggregationMetric;
+  from: Date;
+  to: Date;
+  interval: AggregationInterval | null;
+  /** Not yet checked against PostgreSQL's zone names: boundaries.ts does that. */
+  timezone: string;
+  /** Where the input's fields sit in the request ('input.' or ''), for errors found later. */
+  fieldPrefix: string;
+  breakdown: AggregationBreakdown | null;
+  /** The group property of a GROUP_PROPERTY breakdown. */
+  property: string | null;
+  filter: EventFilter;
+  limit: number;
+  /** Local days each point counts (1 without rollingDays). */
+  rolling: number;
+}
+
+/** Shortest a bucket of each interval can be, for the bucket-count estimate. */
+const INTERVAL_MS: Record<AggregationInterval, number> = {
+  HOUR: HOUR_MS,
+  DAY: DAY_MS,
+  WEEK: WEEK_MS,
+  MONTH: 28 * DAY_MS,
+};
+
+const validDate = (value: Date | null | undefined): value is Date =>
+  value instanceof Date && !Number.isNaN(value.getTime());
+
+export function oneOf<T extends string>(value: T | null | undefined, allowed: readonly T[], field: string): T | null {
+  if (value == null) return null;
+  if (!allowed.includes(value)) throw new ValidationError(field, `must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+/** A range with its defaults: `to` now, `from` 30 days before `to`. */
+export function defaultRange(range: { from?: Date | null; to?: Date | null }, now: Date): { from: Date; to: Date } {
+  const to = range.to ?? now;
+  return { from: range.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS), to };
+}
+
+/** `prefix` is the path of the object holding from/to ('' for field arguments). */
+export function checkRange(
+  from: Date | null | undefined,
+  to: Date | null | undefined,
+  prefix: string,
+): { from: Date; to: Date } {
+  if (!validDate(from)) throw new ValidationError(`${prefix}from`, 'is required and must be a valid date-time');
+  if (!validDate(to)) throw new ValidationError(`${prefix}to`, 'is required and must be a valid date-time');
+  if (to.getTime() <= from.getTime()) throw new ValidationError(`${prefix}to`, 'must be after from');
+  return { from, to };
+}
+
+/** Rough bucket count, checked before PostgreSQL generates anything. */
+export function checkBuckets(
+  interval: AggregationInterval | null,
+  from: Date,
+  to: Date,
+  extraDays: number,
+  field: string,
+): number {
+  if (!interval) return 1;
+  const estimate = Math.ceil((to.getTime() - from.getTime() + extraDays * DAY_MS) / INTERVAL_MS[interval]) + 2;
+  if (estimate > AGGREGATION_LIMITS.maxBuckets) {
+    throw new ValidationError(
+      field,
+      `${interval} over this range makes about ${estimate} buckets; at most ${AGGREGATION_LIMITS.maxBuckets} are allowed — choose a coarser interval or a shorter range`,
+    );
+  }
+  return estimate;
+}
+
+/**
+ * `prefix` is where the fields sit in the request: 'input.' for eventAggregation,
+ * '' for field arguments. `now` is the default end of the range.
+ */
+export function validateQuestion(input: AggregationInput, prefix = 'input.', now = new Date()): Question {
+  const metric = oneOf(input.metric, AGGREGATION_METRICS, `${prefix}metric`);
+  if (!metric) throw new ValidationError(`${prefix}metric`, 'is required');
+  const range = defaultRange(input, now);
+  const { from, to } = checkRange(range.from, range.to, prefix);
+  const interval = oneOf(input.interval, AGGREGATION_INTERVALS, `${prefix}interval`);
+  const breakdown = oneOf(input.breakdown, AGGREGATION_BREAKDOWNS, `${prefix}breakdown`);
+  let property: string | null = null;
+  if (breakdown === 'GROUP_PROPERTY') {
+    if (input.breakdownProperty == null)
+      throw new ValidationError(`${prefix}breakdownProperty`, 'is required with breakdown GROUP_PROPERTY');
+    property = requireName(input.breakdownProperty, `${prefix}breakdownProperty`);
+  } else if (input.breakdownProperty != null) {
+    throw new ValidationError(`${prefix}breakdownProperty`, 'is only used with breakdown GROUP_PROPERTY');
+  }
+  const limit = input.limit ?? AGGREGATION_LIMITS.defaultSeries;
+  if (!Number.isInteger(limit) || limit < 1 || limit > AGGREGATION_LIMITS.maxSeries) {
+    throw new ValidationError(`${prefix}limit`, `must be between 1 and ${AGGREGATION_LIMITS.maxSeries}`);
+  }
+  const rolling = input.rollingDays ?? 1;
+  if (input.rollingDays != null) {
+    if (interval !== 'DAY') throw new ValidationError(`${prefix}rollingDays`, 'needs interval DAY');
+    if (!Number.isInteger(rolling) || rolling < 1 || rolling > AGGREGATION_LIMITS.maxRollingDays) {
+      throw new ValidationError(`${prefix}rollingDays`, `must be between 1 and ${AGGREGATION_LIMITS.maxRollingDays}`);
+    }
+  }
+  const buckets = checkBuckets(interval, from, to, rolling - 1, `${prefix}interval`);
+  if (breakdown && buckets * limit > AGGREGATION_LIMITS.maxPoints) {
+    throw new ValidationError(
+      `${prefix}limit`,
+      `${limit} series × ${buckets} buckets is more than ${AGGREGATION_LIMITS.maxPoints} points`,
+    );
+  }
+  const filter = validateEventFilter(input.filter ?? null, `${prefix}filter`);
+  return {
+    metric,
+    from,
+    to,
+    interval,
+    timezone: input.timezone ?? 'UTC',
+    fieldPrefix: prefix,
+    breakdown,
+    property,
+    filter,
+    limit,
+    rolling,
+  };
+}
+
+/** The question of EventAggregation.total: the whole range as one bucket, without breakdown. */
+export function totalInput(input: AggregationInput): AggregationInput {
+  return { ...input, interval: null, breakdown: null, breakdownProperty: null, rollingDays: null, limit: 1 };
+}
+
+/** Breakdowns whose series keys come from the event's groups. */
+export const isGroupBreakdown = (b: AggregationBreakdown | null) =>
+  b === 'GROUP' || b === 'GROUP_TYPE' || b === 'GROUP_PROPERTY';

@@ -1,0 +1,375 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import type { EventFilter } from '../src/services/analysis/filter.ts';
+import { planQuestion, tileHours, type Plan, type UnitColumns } from '../src/services/analysis/plan.ts';
+import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
+import { HOUR_MS } from '../src/time.ts';
+
+// The pure planner: which storage answers a question, which hours come from the
+// rollups and which from the raw events, and the buckets. No database: bucket
+// boundaries are given as BucketBoundaries lists them from PostgreSQL (checked
+// against PostgreSQL in test/aggregation.test.ts).
+
+const at = (iso: string) => new Date(iso);
+const dates = (...isos: string[]) => isos.map(at);
+
+const DAY_RANGE = { from: at('2026-03-10T00:00:00Z'), to: at('2026-03-11T00:00:00Z') };
+
+function plan(input: Partial<AggregationInput>, boundaries: Date[] | null = null): Plan {
+  return planQuestion(validateQuestion({ metric: 'EVENTS', ...DAY_RANGE, ...input }), boundaries);
+}
+
+/** The rollup table, or the path when no rollup answers. */
+const storageOf = (p: Plan) => (p.storage.path === 'rollup' ? p.storage.table : p.storage.path);
+
+const PROPERTY: EventFilter['properties'] = [{ key: 'plan', op: 'EQ', value: 'pro' }];
+
+describe('which storage answers a question', () => {
+  const cases: [string, Partial<AggregationInput>, ReturnType<typeof storageOf>][] = [
+    ['event counts', {}, 'RollupHour'],
+    ['unique groups', { metric: 'UNIQUE_GROUPS' }, 'RollupHour'],
+    ['a GROUP breakdown', { breakdown: 'GROUP' }, 'RollupHour'],
+    ['a GROUP_TYPE breakdown', { breakdown: 'GROUP_TYPE' }, 'RollupHour'],
+    ['a GROUP_PROPERTY breakdown', { breakdown: 'GROUP_PROPERTY', breakdownProperty: 'plan' }, 'RollupHour'],
+    ['a few groups (the rollup still wins over EventGroup)', { filter: { groupIds: ['a', 'b'] } }, 'RollupHour'],
+    [
+      'a group type and group properties',
+      { filter: { groupType: 'company', groupProperties: PROPERTY } },
+      'RollupHour',
+    ],
+    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, 'RollupHourProfile'],
+    ['one profile', { filter: { profileId: 'u1' } }, 'RollupHourProfile'],
+    [
+      'unique profiles of a few groups',
+      { metric: 'UNIQUE_PROFILES', filter: { groupIds: ['a'] } },
+      'RollupHourProfile',
+    ],
+    ['event names', { filter: { eventNames: ['signup'] } }, 'RollupHourName'],
+    ['an EVENT_NAME breakdown', { breakdown: 'EVENT_NAME' }, 'RollupHourName'],
+    ['unique groups by event name', { metric: 'UNIQUE_GROUPS', breakdown: 'EVENT_NAME' }, 'RollupHourName'],
+    [
+      'unique profiles by event name (names and profiles)',
+      { metric: 'UNIQUE_PROFILES', breakdown: 'EVENT_NAME' },
+      'events',
+    ],
+    ['event names of one profile', { filter: { eventNames: ['signup'], profileId: 'u1' } }, 'events'],
+    [
+      'event names of one profile in a few groups',
+      { filter: { eventNames: ['signup'], profileId: 'u1', groupIds: ['a'] } },
+      'eventGroups',
+    ],
+    ['an event-property filter', { filter: { properties: PROPERTY } }, 'events'],
+    ['an event-property filter on a few groups', { filter: { properties: PROPERTY, groupIds: ['a'] } }, 'eventGroups'],
+    [
+      'an event-property filter on a few groups of a type',
+      { filter: { properties: PROPERTY, groupIds: ['a'], groupType: 'company' } },
+      'events',
+    ],
+    [
+      'an event-property filter on a few groups with group properties',
+      { filter: { properties: PROPERTY, groupIds: ['a'], groupProperties: PROPERTY } },
+      'events',
+    ],
+    ['a filter ending before the range', { filter: { to: at('2026-03-09T00:00:00Z') } }, 'none'],
+    ['a filter starting at its end', { filter: { from: at('2026-03-11T00:00:00Z') } }, 'none'],
+    [
+      'a filter range outside it, with a property filter',
+      { filter: { from: at('2026-03-12T00:00:00Z'), properties: PROPERTY } },
+      'none',
+    ],
+  ];
+  it.each(cases)('%s: %s', (_name, input, expected) => {
+    expect(storageOf(plan(input))).toBe(expected);
+  });
+});
+
+describe('which unit columns a question keeps', () => {
+  const none: UnitColumns = { sets: false, name: false, profile: false };
+  const cases: [string, Partial<AggregationInput>, UnitColumns][] = [
+    ['event counts', {}, none],
+    [
+      'event counts filtered by name and group (filters read, not kept)',
+      { filter: { eventNames: ['x'], groupIds: ['a'] } },
+      none,
+    ],
+    ['unique groups', { metric: 'UNIQUE_GROUPS' }, { ...none, sets: true }],
+    ['a GROUP breakdown', { breakdown: 'GROUP' }, { ...none, sets: true }],
+    ['an EVENT_NAME breakdown', { breakdown: 'EVENT_NAME' }, { ...none, name: true }],
+    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, { ...none, profile: true }],
+    [
+      'unique profiles by group type',
+      { metric: 'UNIQUE_PROFILES', breakdown: 'GROUP_TYPE' },
+      { ...none, sets: true, profile: true },
+    ],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(plan(input).columns).toEqual(expected);
+  });
+});
+
+describe('whole hours from the rollups, edge hours from the raw events', () => {
+  interface Case {
+    input: Partial<AggregationInput>;
+    boundaries?: string[];
+    range: [string, string];
+    /** Rollup span [from, to), or null when it holds no hour. */
+    rollup: [string, string] | null;
+    edges: string[];
+  }
+  const cases: [string, Case][] = [
+    [
+      'from and to on the hour: all whole hours',
+      {
+        input: {},
+        range: ['2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'],
+        rollup: ['2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'],
+        edges: [],
+      },
+    ],
+    [
+      'from and to inside hours',
+      {
+        input: { from: at('2026-03-10T10:10:00Z'), to: at('2026-03-10T12:30:00Z') },
+        range: ['2026-03-10T10:10:00Z', '2026-03-10T12:30:00Z'],
+        rollup: ['2026-03-10T11:00:00Z', '2026-03-10T12:00:00Z'],
+        edges: ['2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+      },
+    ],
+    [
+      'only to inside an hour',
+      {
+        input: { from: at('2026-03-10T10:00:00Z'), to: at('2026-03-10T12:00:00.001Z') },
+        range: ['2026-03-10T10:00:00Z', '2026-03-10T12:00:00.001Z'],
+        rollup: ['2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+        edges: ['2026-03-10T12:00:00Z'],
+      },
+    ],
+    [
+      'from and to inside one hour: no whole hour',
+      {
+        input: { from: at('2026-03-10T10:10:00Z'), to: at('2026-03-10T10:50:00Z') },
+        range: ['2026-03-10T10:10:00Z', '2026-03-10T10:50:00Z'],
+        rollup: null,
+        edges: ['2026-03-10T10:00:00Z'],
+      },
+    ],
+    [
+      'from and to inside neighbouring hours: no whole hour',
+      {
+        input: { from: at('2026-03-10T10:10:00Z'), to: at('2026-03-10T11:20:00Z') },
+        range: ['2026-03-10T10:10:00Z', '2026-03-10T11:20:00Z'],
+        rollup: null,
+        edges: ['2026-03-10T10:00:00Z', '2026-03-10T11:00:00Z'],
+      },
+    ],
+    [
+      'Asia/Kolkata days (+05:30) start at 18:30Z: every boundary cuts an hour',
+      {
+        input: {
+          from: at('2026-03-09T18:30:00Z'),
+          to: at('2026-03-11T18:30:00Z'),
+          interval: 'DAY',
+          timezone: 'Asia/Kolkata',
+        },
+        boundaries: ['2026-03-09T18:30:00Z', '2026-03-10T18:30:00Z', '2026-03-11T18:30:00Z'],
+        range: ['2026-03-09T18:30:00Z', '2026-03-11T18:30:00Z'],
+        rollup: ['2026-03-09T19:00:00Z', '2026-03-11T18:00:00Z'],
+        edges: ['2026-03-09T18:00:00Z', '2026-03-10T18:00:00Z', '2026-03-11T18:00:00Z'],
+      },
+    ],
+    [
+      'Asia/Kolkata hours: every hour is an edge hour',
+      {
+        input: {
+          from: at('2026-03-10T00:00:00Z'),
+          to: at('2026-03-10T03:00:00Z'),
+          interval: 'HOUR',
+          timezone: 'Asia/Kolkata',
+        },
+        boundaries: [
+          '2026-03-09T23:30:00Z',
+          '2026-03-10T00:30:00Z',
+          '2026-03-10T01:30:00Z',
+          '2026-03-10T02:30:00Z',
+          '2026-03-10T03:30:00Z',
+        ],
+        range: ['2026-03-10T00:00:00Z', '2026-03-10T03:00:00Z'],
+        rollup: ['2026-03-10T00:00:00Z', '2026-03-10T03:00:00Z'],
+        edges: ['2026-03-10T00:00:00Z', '2026-03-10T01:00:00Z', '2026-03-10T02:00:00Z'],
+      },
+    ],
+    [
+      'Europe/Berlin across the spring change: a 23-hour day, boundaries on the hour',
+      {
+        input: {
+          from: at('2026-03-28T23:00:00Z'),
+          to: at('2026-03-30T22:00:00Z'),
+          interval: 'DAY',
+          timezone: 'Europe/Berlin',
+        },
+        boundaries: ['2026-03-28T23:00:00Z', '2026-03-29T22:00:00Z', '2026-03-30T22:00:00Z'],
+        range: ['2026-03-28T23:00:00Z', '2026-03-30T22:00:00Z'],
+        rollup: ['2026-03-28T23:00:00Z', '2026-03-30T22:00:00Z'],
+        edges: [],
+      },
+    ],
+    [
+      'Australia/Lord_Howe leaving DST by half an hour: the day after starts inside an hour',
+      {
+        input: {
+          from: at('2026-04-03T13:00:00Z'),
+          to: at('2026-04-05T13:30:00Z'),
+          interval: 'DAY',
+          timezone: 'Australia/Lord_Howe',
+        },
+        boundaries: ['2026-04-03T13:00:00Z', '2026-04-04T13:00:00Z', '2026-04-05T13:30:00Z'],
+        range: ['2026-04-03T13:00:00Z', '2026-04-05T13:30:00Z'],
+        rollup: ['2026-04-03T13:00:00Z', '2026-04-05T13:00:00Z'],
+        edges: ['2026-04-05T13:00:00Z'],
+      },
+    ],
+    [
+      'a rolling window reaches back whole local days before from',
+      {
+        input: {
+          from: at('2026-03-09T18:30:00Z'),
+          to: at('2026-03-11T18:30:00Z'),
+          interval: 'DAY',
+          timezone: 'Asia/Kolkata',
+          rollingDays: 2,
+        },
+        boundaries: ['2026-03-08T18:30:00Z', '2026-03-09T18:30:00Z', '2026-03-10T18:30:00Z', '2026-03-11T18:30:00Z'],
+        range: ['2026-03-08T18:30:00Z', '2026-03-11T18:30:00Z'],
+        rollup: ['2026-03-08T19:00:00Z', '2026-03-11T18:00:00Z'],
+        edges: ['2026-03-08T18:00:00Z', '2026-03-09T18:00:00Z', '2026-03-10T18:00:00Z', '2026-03-11T18:00:00Z'],
+      },
+    ],
+    [
+      "the filter's from/to narrow the range; only boundaries inside it cut",
+      {
+        input: {
+          from: at('2026-03-09T18:30:00Z'),
+          to: at('2026-03-11T18:30:00Z'),
+          interval: 'DAY',
+          timezone: 'Asia/Kolkata',
+          filter: { from: at('2026-03-10T06:15:00Z'), to: at('2026-03-11T09:00:00Z') },
+        },
+        boundaries: ['2026-03-09T18:30:00Z', '2026-03-10T18:30:00Z', '2026-03-11T18:30:00Z'],
+        range: ['2026-03-10T06:15:00Z', '2026-03-11T09:00:00Z'],
+        rollup: ['2026-03-10T07:00:00Z', '2026-03-11T09:00:00Z'],
+        edges: ['2026-03-10T06:00:00Z', '2026-03-10T18:00:00Z'],
+      },
+    ],
+  ];
+  it.each(cases)('%s', (_name, c) => {
+    const p = plan(c.input, c.boundaries ? dates(...c.boundaries) : null);
+    expect([p.rangeStart, p.rangeEnd]).toEqual(dates(...c.range));
+    expect(p.storage.path).toBe('rollup');
+    if (p.storage.path !== 'rollup') return;
+    expect(p.storage.hours).toEqual({
+      rollupHours: c.rollup && { from: at(c.rollup[0]), to: at(c.rollup[1]) },
+      edgeHours: dates(...c.edges),
+    });
+  });
+
+  it('open ends (Group.stats without from or to) and cuts', () => {
+    const cases: [string | null, string | null, string[], [string | null, string | null] | null, string[]][] = [
+      [null, null, [], [null, null], []],
+      [null, '2026-03-10T10:30:00Z', [], [null, '2026-03-10T10:00:00Z'], ['2026-03-10T10:00:00Z']],
+      ['2026-03-10T10:30:00Z', null, [], ['2026-03-10T11:00:00Z', null], ['2026-03-10T10:00:00Z']],
+      [
+        '2026-03-10T10:00:00Z',
+        '2026-03-10T12:00:00Z',
+        ['2026-03-10T11:00:00Z'],
+        ['2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+        [],
+      ],
+      [
+        '2026-03-10T10:00:00Z',
+        '2026-03-10T12:00:00Z',
+        ['2026-03-10T11:30:00Z', '2026-03-10T11:45:00Z'],
+        ['2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+        ['2026-03-10T11:00:00Z'],
+      ],
+      ['1969-12-31T22:30:00Z', '1969-12-31T23:30:00Z', [], null, ['1969-12-31T22:00:00Z', '1969-12-31T23:00:00Z']],
+    ];
+    const orNull = (iso: string | null) => (iso === null ? null : at(iso));
+    for (const [start, end, cuts, rollup, edges] of cases) {
+      expect(tileHours(orNull(start), orNull(end), dates(...cuts)), JSON.stringify([start, end, cuts])).toEqual({
+        rollupHours: rollup && { from: orNull(rollup[0]), to: orNull(rollup[1]) },
+        edgeHours: dates(...edges),
+      });
+    }
+  });
+
+  it('every instant of the range is read exactly once, and rollup hours lie wholly inside it', () => {
+    const ms = fc.integer({ min: 0, max: 96 * HOUR_MS });
+    fc.assert(
+      fc.property(ms, ms, fc.array(ms, { maxLength: 5 }), fc.array(ms, { maxLength: 20 }), (a, b, cutList, probes) => {
+        const [start, end] = a < b ? [a, b] : [b, a + 1];
+        const cuts = cutList.filter((c) => c > start && c < end).map((c) => new Date(c));
+        const { rollupHours, edgeHours } = tileHours(new Date(start), new Date(end), cuts);
+        const edges = new Set(edgeHours.map((h) => h.getTime()));
+        const inRollup = (hour: number) =>
+          rollupHours !== null &&
+          hour >= rollupHours.from!.getTime() &&
+          hour < rollupHours.to!.getTime() &&
+          !edges.has(hour);
+        for (const probe of [start, end - 1, ...probes.map((p) => start + (p % (end - start)))]) {
+          const hour = probe - (probe % HOUR_MS);
+          expect(Number(inRollup(hour)) + Number(edges.has(hour))).toBe(1);
+          // A rollup hour holds no cut: the hour is read whole or not at all.
+          if (inRollup(hour)) expect(hour >= start && hour + HOUR_MS <= end).toBe(true);
+        }
+        for (const cut of cuts)
+          expect(edges.has(cut.getTime() - (cut.getTime() % HOUR_MS)) || cut.getTime() % HOUR_MS === 0).toBe(true);
+      }),
+      { numRuns: 500, seed: 20261202 },
+    );
+  });
+});
+
+describe('buckets', () => {
+  it('plain buckets start at from; points are the base buckets', () => {
+    const p = plan(
+      { from: at('2026-03-10T06:00:00Z'), to: at('2026-03-12T00:00:00Z'), interval: 'DAY' },
+      dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-12T00:00:00Z'),
+    );
+    expect(p).toMatchObject({
+      starts: dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'),
+      labels: dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'),
+      outputs: [1, 2],
+      window: 1,
+      rangeStart: at('2026-03-10T06:00:00Z'),
+    });
+  });
+
+  it('rolling windows: each output covers its base bucket and the ones before', () => {
+    const p = plan(
+      { from: at('2026-03-10T00:00:00Z'), to: at('2026-03-12T00:00:00Z'), interval: 'DAY', rollingDays: 3 },
+      dates(
+        '2026-03-08T00:00:00Z',
+        '2026-03-09T00:00:00Z',
+        '2026-03-10T00:00:00Z',
+        '2026-03-11T00:00:00Z',
+        '2026-03-12T00:00:00Z',
+      ),
+    );
+    expect(p).toMatchObject({
+      starts: dates('2026-03-08T00:00:00Z', '2026-03-09T00:00:00Z', '2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'),
+      labels: dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z'),
+      outputs: [3, 4],
+      window: 3,
+      rangeStart: at('2026-03-08T00:00:00Z'),
+    });
+  });
+
+  it('without interval: one bucket labelled from', () => {
+    expect(plan({})).toMatchObject({ starts: [DAY_RANGE.from], labels: [DAY_RANGE.from], outputs: [1], window: 1 });
+  });
+
+  it('an interval without its boundaries is a programming error', () => {
+    expect(() => plan({ interval: 'DAY' })).toThrow(/needs its bucket boundaries/);
+  });
+});
