@@ -139,15 +139,13 @@ export async function insertEvents(prisma: Queryable, projectId: string, rows: E
       SELECT DISTINCT ${projectId}, "profileId" FROM events WHERE "profileId" IS NOT NULL ORDER BY 2
       ON CONFLICT DO NOTHING
     ),
-    -- Hourly rollups for eventAggregation (see the 20261126100000_aggregation
-    -- migration), built only from the rows actually inserted, so a retried
-    -- event is never counted twice. The group-set key must match the migration's.
+    -- Hourly rollups for eventAggregation (see docs/architecture.md, "Read path"),
+    -- built only from the rows actually inserted, so a retried event is never
+    -- counted twice. group_set() sorts the event's group ids and keys their set
+    -- (its one definition, migration 20261202000000_group_set_key; inlined here).
     rollup_rows AS (
-      SELECT date_trunc('hour', e."createdAt", 'UTC') AS "hour", e."name", COALESCE(e."profileId", '') AS "profileId", s."groupIds",
-             CASE WHEN cardinality(s."groupIds") = 0 THEN '' ELSE md5(array_to_json(s."groupIds")::text) END AS "groupSet"
-      FROM events e
-      -- OFFSET 0 keeps the sort from being inlined (and run) once per use of s."groupIds".
-      CROSS JOIN LATERAL (SELECT ARRAY(SELECT g FROM unnest(e."groupIds") g ORDER BY g COLLATE "C") AS "groupIds" OFFSET 0) s
+      SELECT date_trunc('hour', e."createdAt", 'UTC') AS "hour", e."name", COALESCE(e."profileId", '') AS "profileId", s."groupIds", s."groupSet"
+      FROM events e CROSS JOIN LATERAL group_set(e."groupIds") s
     ),
     group_sets AS (
       INSERT INTO "GroupSet" ("projectId", "groupSet", "groupIds")
