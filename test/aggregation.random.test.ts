@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { insertDemoEvents, insertDemoPopulation } from '../src/cli/demo/insert.ts';
+import { createDemoPopulation } from '../src/cli/demo/population.ts';
+import { pick, seededRandom, type Random } from '../src/cli/demo/random.ts';
 import {
   AggregationService,
   type AggregationBreakdown,
@@ -8,11 +11,11 @@ import {
   type AggregationMetric,
   type AggregationSource,
 } from '../src/services/aggregation.ts';
-import { createDemoPopulation, insertDemoEvents, insertDemoPopulation } from '../src/services/demo.ts';
 import type { EventFilter, PropertyFilter } from '../src/services/eventFilter.ts';
 import { GroupService } from '../src/services/groups.ts';
 import { IngestService, insertEvents, withDeadlockRetry, type EventRow } from '../src/services/ingest.ts';
 import { MembershipService } from '../src/services/memberships.ts';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../src/time.ts';
 import { uniqueId, useTestApp } from './helpers/app.ts';
 
 // Whatever the rollups precompute must equal a scan of the raw events. Random
@@ -52,8 +55,6 @@ interface RefSeries {
   points: { bucket: string; value: number }[];
 }
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** Wall-clock fields of an instant in a zone, from Intl (independent of PostgreSQL). */
@@ -115,16 +116,16 @@ function referenceBoundaries(
   if (interval === 'HOUR') {
     const floorHour = (ms: number) => {
       const l = local(ms, tz);
-      return ms - l.mi * 60_000 - l.s * 1000 - (((ms % 1000) + 1000) % 1000);
+      return ms - l.mi * MINUTE_MS - l.s * SECOND_MS - (((ms % 1000) + 1000) % 1000);
     };
     const seen = new Set<number>();
-    for (let x = floorHour(from); x <= to + 2 * HOUR; x += 15 * 60_000) seen.add(floorHour(x));
+    for (let x = floorHour(from); x <= to + 2 * HOUR_MS; x += 15 * MINUTE_MS) seen.add(floorHour(x));
     out.push(...[...seen].sort((a, b) => a - b));
   } else {
     const l = local(from, tz);
     let date = addDays(l.y, l.mo, l.d, -lookback);
     if (interval === 'WEEK')
-      date = addDays(date.y, date.mo, date.d, -local(midnight(date.y, date.mo, date.d, tz) + HOUR * 12, tz).weekday);
+      date = addDays(date.y, date.mo, date.d, -local(midnight(date.y, date.mo, date.d, tz) + HOUR_MS * 12, tz).weekday);
     if (interval === 'MONTH') date = { ...date, d: 1 };
     for (;;) {
       const b = midnight(date.y, date.mo, date.d, tz);
@@ -305,20 +306,8 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
 
 // ---------------------------------------------------------------- random data
 
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rng = () => number;
-const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
-const chance = (rng: Rng, p: number) => rng() < p;
-const some = <T>(rng: Rng, list: readonly T[], max: number): T[] => {
+const chance = (rng: Random, p: number) => rng() < p;
+const some = <T>(rng: Random, list: readonly T[], max: number): T[] => {
   const n = 1 + Math.floor(rng() * max);
   return [...new Set(Array.from({ length: n }, () => pick(rng, list)))];
 };
@@ -349,14 +338,14 @@ async function loadWorld(projectId: string): Promise<World> {
   };
 }
 
-function randomTime(rng: Rng): Date {
+function randomTime(rng: Random): Date {
   const day = Math.floor(rng() * WINDOW_DAYS);
   // A third exactly on a UTC hour or half hour: bucket edges in every test zone.
-  const within = chance(rng, 0.33) ? Math.floor(rng() * 48) * 30 * 60_000 : Math.floor(rng() * DAY);
-  return new Date(WINDOW_START + day * DAY + within);
+  const within = chance(rng, 0.33) ? Math.floor(rng() * 48) * 30 * MINUTE_MS : Math.floor(rng() * DAY_MS);
+  return new Date(WINDOW_START + day * DAY_MS + within);
 }
 
-async function buildRandomProject(rng: Rng): Promise<RandomProject> {
+async function buildRandomProject(rng: Random): Promise<RandomProject> {
   const projectId = (await t.createKey('root')).projectId;
   const prisma = t.db.prisma;
   const groups = new GroupService(prisma);
@@ -443,7 +432,7 @@ async function buildRandomProject(rng: Rng): Promise<RandomProject> {
   return { projectId, groupIds, profileIds, world: await loadWorld(projectId) };
 }
 
-function randomFilter(rng: Rng, p: RandomProject): EventFilter {
+function randomFilter(rng: Random, p: RandomProject): EventFilter {
   const filter: EventFilter = {};
   if (chance(rng, 0.2)) filter.eventNames = some(rng, NAMES, 2);
   if (chance(rng, 0.1)) filter.profileId = pick(rng, p.profileIds);
@@ -473,8 +462,9 @@ function randomFilter(rng: Rng, p: RandomProject): EventFilter {
       ] as PropertyFilter[]),
     ];
   }
-  if (chance(rng, 0.1)) filter.from = new Date(WINDOW_START + Math.floor(rng() * 20) * DAY + Math.floor(rng() * DAY));
-  if (chance(rng, 0.1)) filter.to = new Date(WINDOW_START + (10 + Math.floor(rng() * 26)) * DAY);
+  if (chance(rng, 0.1))
+    filter.from = new Date(WINDOW_START + Math.floor(rng() * 20) * DAY_MS + Math.floor(rng() * DAY_MS));
+  if (chance(rng, 0.1)) filter.to = new Date(WINDOW_START + (10 + Math.floor(rng() * 26)) * DAY_MS);
   return filter;
 }
 
@@ -486,18 +476,18 @@ const SPAN_DAYS: Record<AggregationInterval | 'TOTAL', [number, number]> = {
   TOTAL: [1, 36],
 };
 
-function randomQuery(rng: Rng, p: RandomProject): AggregationInput {
+function randomQuery(rng: Random, p: RandomProject): AggregationInput {
   const interval = pick(rng, [null, 'HOUR', 'DAY', 'DAY', 'WEEK', 'MONTH'] as const);
   const [minDays, maxDays] = SPAN_DAYS[interval ?? 'TOTAL'];
-  const span = (minDays + rng() * (maxDays - minDays)) * DAY;
+  const span = (minDays + rng() * (maxDays - minDays)) * DAY_MS;
   // Mostly whole hours (the rollups), sometimes a ragged minute (raw events at the edges).
-  const ragged = () => (chance(rng, 0.3) ? Math.floor(rng() * 59) * 60_000 + 1234 : 0);
-  const from = WINDOW_START - DAY + Math.floor(rng() * (WINDOW_DAYS * 24)) * HOUR + ragged();
+  const ragged = () => (chance(rng, 0.3) ? Math.floor(rng() * 59) * MINUTE_MS + 1234 : 0);
+  const from = WINDOW_START - DAY_MS + Math.floor(rng() * (WINDOW_DAYS * 24)) * HOUR_MS + ragged();
   const breakdown = pick(rng, [null, 'GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const);
   return {
     metric: pick(rng, ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const) as AggregationMetric,
     from: new Date(from),
-    to: new Date(Math.floor((from + span) / HOUR) * HOUR + ragged()),
+    to: new Date(Math.floor((from + span) / HOUR_MS) * HOUR_MS + ragged()),
     interval,
     timezone: pick(rng, TIMEZONES),
     breakdown: breakdown as AggregationBreakdown | null,
@@ -522,7 +512,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   let service: AggregationService;
   beforeAll(async () => {
     service = new AggregationService(t.db.prisma);
-    project = await buildRandomProject(random(SEED));
+    project = await buildRandomProject(seededRandom(SEED));
   });
 
   it('the data set has what the comparison needs', () => {
@@ -564,7 +554,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   });
 
   it('random questions: every source answers as the reference does', async () => {
-    const rng = random(SEED + 1);
+    const rng = seededRandom(SEED + 1);
     const used = new Map<AggregationSource, number>();
     let cut = 0;
     let nonEmpty = 0;
@@ -604,14 +594,14 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   });
 
   it('groupStats (Group.stats from the same storage) equals counts over the raw events', async () => {
-    const rng = random(SEED + 3);
+    const rng = seededRandom(SEED + 3);
     for (let n = 0; n < 15; n++) {
       const ids = some(rng, [...project.groupIds, 'nobody'], 4);
-      const ragged = () => (chance(rng, 0.5) ? Math.floor(rng() * 3_599_999) : 0);
-      const from = chance(rng, 0.2) ? null : new Date(WINDOW_START + Math.floor(rng() * 30) * DAY + ragged());
+      const ragged = () => (chance(rng, 0.5) ? Math.floor(rng() * (HOUR_MS - 1)) : 0);
+      const from = chance(rng, 0.2) ? null : new Date(WINDOW_START + Math.floor(rng() * 30) * DAY_MS + ragged());
       const to = chance(rng, 0.2)
         ? null
-        : new Date((from?.getTime() ?? WINDOW_START) + Math.floor(rng() * 20 * DAY) + ragged());
+        : new Date((from?.getTime() ?? WINDOW_START) + Math.floor(rng() * 20 * DAY_MS) + ragged());
       const stats = await service.groupStats(project.projectId, ids, { from, to });
       for (const id of ids) {
         const events = project.world.events.filter(
@@ -640,7 +630,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     const result = await service.aggregate(project.projectId, {
       metric: 'EVENTS',
       from: new Date(WINDOW_START),
-      to: new Date(WINDOW_START + WINDOW_DAYS * DAY),
+      to: new Date(WINDOW_START + WINDOW_DAYS * DAY_MS),
       breakdown: 'GROUP',
       limit: 20,
     });
@@ -679,7 +669,7 @@ describe('the demo generator', () => {
     expect(await t.db.prisma.groupMembership.count({ where: { projectId, leftAt: { not: null } } })).toBeGreaterThan(0);
     const world = await loadWorld(projectId);
     const times = world.events.map((e) => e.createdAt.getTime());
-    expect(Math.min(...times)).toBeGreaterThanOrEqual(now.getTime() - 30 * DAY);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(now.getTime() - 30 * DAY_MS);
     expect(Math.max(...times)).toBeLessThan(now.getTime());
     // Every event with a profile is tagged with groups its profile belonged to at that time.
     const periods = await t.db.prisma.groupMembership.findMany({ where: { projectId } });
@@ -698,8 +688,8 @@ describe('the demo generator', () => {
     }
 
     const service = new AggregationService(t.db.prisma);
-    const rng = random(SEED + 2);
-    const from = new Date(now.getTime() - 30 * DAY);
+    const rng = seededRandom(SEED + 2);
+    const from = new Date(now.getTime() - 30 * DAY_MS);
     for (let n = 0; n < 12; n++) {
       const input: AggregationInput = {
         metric: pick(rng, ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const),
