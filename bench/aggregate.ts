@@ -11,25 +11,19 @@
 //
 // Needs a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else
 // postgresql://postgres@127.0.0.1:5432/postgres, used as the admin connection to
-// create (and afterwards drop) a database groupgraph_bench_<random>.
-import { randomBytes } from 'node:crypto';
+// create (and afterwards drop) one database groupgraph_bench_<random> a size.
 import { parseArgs } from 'node:util';
 
-import pg from 'pg';
-
+import { insertDemoEvents, insertDemoPopulation } from '../src/cli/demo/insert.ts';
+import { createDemoPopulation, demoCompanyCount } from '../src/cli/demo/population.ts';
 import { progressBar } from '../src/cli/seed.ts';
 import { openPostgres, type Database } from '../src/db/database.ts';
 import type { AggregationResult } from '../src/services/analysis/assemble.ts';
 import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
 import { AggregationService } from '../src/services/analysis/service.ts';
-import {
-  createDemoPopulation,
-  demoCompanyCount,
-  insertDemoEvents,
-  insertDemoPopulation,
-} from '../src/services/demo.ts';
+import { DAY_MS } from '../src/time.ts';
+import { benchServerUrl, createScratchDatabase, type ScratchDatabase } from '../test/helpers/db.ts';
 
-const DAY = 86_400_000;
 const PROJECT = 'bench';
 
 const { values } = parseArgs({
@@ -54,7 +48,7 @@ interface Question {
 
 /** The four questions of the issue, over the last 30 (or 90) days of the demo. */
 function questions(now: Date, busiest: string): Question[] {
-  const since = (days: number) => new Date(now.getTime() - days * DAY);
+  const since = (days: number) => new Date(now.getTime() - days * DAY_MS);
   const d30 = since(30);
   const d90 = since(90);
   const day = `date_trunc('day', e."createdAt", 'UTC')`;
@@ -166,29 +160,13 @@ const quantile = (sorted: number[], q: number) =>
 const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} M` : `${Math.round(n / 1e3)} k`).padStart(6);
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(7);
 
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 /** One loaded size: its own database, so every size can be timed side by side at the end. */
 interface Size {
   events: number;
-  name: string;
+  database: ScratchDatabase;
   db: Database;
   service: AggregationService;
   questions: Question[];
-}
-
-async function open(adminUrl: string, name: string): Promise<Database> {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return openPostgres(url.toString(), { poolSize: 2 });
 }
 
 /**
@@ -209,25 +187,23 @@ async function timeInRounds(work: (() => Promise<unknown>)[], rounds: number): P
   return samples.map((list) => list.sort((x, y) => x - y));
 }
 
+const open = (database: ScratchDatabase) => openPostgres(database.url, { poolSize: 2 });
+
 async function main(): Promise<void> {
-  const adminUrl =
-    process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const prefix = `groupgraph_bench_${randomBytes(4).toString('hex')}`;
   const loaded: Size[] = [];
-  const created: string[] = [];
+  const created: ScratchDatabase[] = [];
   try {
-    const now = new Date(Math.floor(Date.now() / DAY) * DAY); // today, 00:00 UTC: whole days
+    const now = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS); // today, 00:00 UTC: whole days
     const population = createDemoPopulation({ companies: demoCompanyCount(total), seed: 1, now, days: 90 });
-    let previous: string | null = null;
+    let previous: ScratchDatabase | undefined;
     for (const [step, events] of sizes.entries()) {
       // Each size continues the previous one: a copy of its database plus the next chunk of the same generator.
-      const name = `${prefix}_${step}`;
-      await admin(
-        adminUrl,
-        previous ? `CREATE DATABASE "${name}" TEMPLATE "${previous}"` : `CREATE DATABASE "${name}"`,
-      );
-      created.push(name);
-      const db = await open(adminUrl, name);
+      const database = await createScratchDatabase(benchServerUrl(), {
+        prefix: 'groupgraph_bench',
+        template: previous?.name,
+      });
+      created.push(database);
+      const db = open(database);
       if (!previous) {
         await db.migrate();
         await insertDemoPopulation(db.prisma, PROJECT, population);
@@ -251,20 +227,20 @@ async function main(): Promise<void> {
       );
       const [busiest] = await db.prisma.$queryRaw<{ id: string }[]>`
         SELECT eg."groupId" AS "id" FROM "EventGroup" eg JOIN "Group" g ON g."projectId" = eg."projectId" AND g."id" = eg."groupId"
-        WHERE eg."projectId" = ${PROJECT} AND g."type" = 'company' AND eg."createdAt" >= ${new Date(now.getTime() - 30 * DAY)}
+        WHERE eg."projectId" = ${PROJECT} AND g."type" = 'company' AND eg."createdAt" >= ${new Date(now.getTime() - 30 * DAY_MS)}
         GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`;
       await db.close(); // the next size copies this database, which needs it unused
       loaded.push({
         events,
-        name,
+        database,
         db,
         service: new AggregationService(db.prisma),
         questions: questions(now, busiest!.id),
       });
-      previous = name;
+      previous = database;
     }
     for (const size of loaded) {
-      size.db = await open(adminUrl, size.name);
+      size.db = open(size.database);
       size.service = new AggregationService(size.db.prisma);
     }
 
@@ -315,8 +291,8 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const size of loaded) await size.db.close().catch(() => {});
-    if (values.keep) console.log(`kept databases ${created.join(', ')}`);
-    else for (const name of created) await admin(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (values.keep) console.log(`kept databases ${created.map((d) => d.name).join(', ')}`);
+    else for (const database of created) await database.drop();
   }
 }
 

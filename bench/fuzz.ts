@@ -3,6 +3,9 @@
 // answers and the worst event-loop stall; exits 1 on any 5xx or uncoded error.
 //
 //   npm run bench:fuzz -- [--runs 10000] [--seed N] [--postgres]
+//
+// --postgres: a scratch database on BENCH_DATABASE_URL, else DATABASE_URL, else
+// postgresql://postgres@127.0.0.1:5432/postgres (embedded PGlite otherwise).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
@@ -13,9 +16,9 @@ import { schema } from '../src/graphql/schema.ts';
 import { createApp } from '../src/http/app.ts';
 import { listen } from '../src/http/server.ts';
 import { KeyService } from '../src/services/keys.ts';
-import { keyHeaders } from '../test/helpers/app.ts';
+import { benchServerUrl, createScratchDatabase } from '../test/helpers/db.ts';
 import { fuzzCases, judge } from '../test/helpers/fuzz.ts';
-import { createEmptyPostgresDatabase } from '../test/helpers/db.ts';
+import { keyHeaders } from '../test/helpers/http.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,10 +33,9 @@ const seed = Number(values.seed);
 let database: Database;
 let drop = async () => {};
 if (values.postgres) {
-  process.env.TEST_DATABASE_URL ??= process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-  const empty = await createEmptyPostgresDatabase();
-  database = openPostgres(empty.url);
-  drop = empty.drop;
+  const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_fuzz' });
+  database = openPostgres(scratch.url);
+  drop = scratch.drop;
 } else {
   database = await openEmbedded(undefined);
 }

@@ -21,21 +21,23 @@
 // groupgraph_bench_<random> is created and dropped at the end.
 // BENCH_BATCHES (per client, default 25) and BENCH_SECONDS (per request kind,
 // default 12) scale the run; it takes about two minutes.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
 import { openPostgres } from '../src/db/database.ts';
+import { TrackBatchDocument, type TrackBatchMutation } from '../src/sdk/index.ts';
 import { KeyService } from '../src/services/keys.ts';
+import { SECOND_MS } from '../src/time.ts';
+import { benchServerUrl, createScratchDatabase } from '../test/helpers/db.ts';
+import { keyHeaders } from '../test/helpers/http.ts';
+import { startServer } from '../test/helpers/process.ts';
 
-const CLI = fileURLToPath(new URL('../bin/groupgraph.js', import.meta.url));
 const CLIENTS = 4;
 const BATCH = 1000;
 const BATCHES_PER_CLIENT = Number(process.env.BENCH_BATCHES ?? 25);
@@ -45,25 +47,6 @@ const ROUNDS = 6;
 const PROFILES = 2000;
 const GROUPS = 200;
 const NAMES = ['page_view', 'dashboard_viewed', 'report_exported', 'file_shared', 'invite_sent', 'search', 'login'];
-
-const adminUrl =
-  process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-function databaseUrl(name: string): string {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 interface BenchEvent {
   id: string;
@@ -86,7 +69,7 @@ function event(): BenchEvent {
     groups,
     properties: { plan: n % 3 ? 'pro' : 'free', value: n % 1000, path: `/app/page/${n % 50}`, browser: 'Firefox' },
     // Live traffic: event times within the last 10 minutes (SDK queues, clock skew).
-    timestamp: new Date(Date.now() - (n % 600) * 1000).toISOString(),
+    timestamp: new Date(Date.now() - (n % 600) * SECOND_MS).toISOString(),
   };
 }
 
@@ -135,36 +118,6 @@ async function rate(seconds: number, concurrency: number, send: () => Promise<{ 
 }
 
 // ---------------------------------------------------------------- server
-
-function startServer(url: string, extraEnv: Record<string, string>): Promise<{ child: ChildProcess; base: URL }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        NODE_ENV: 'production',
-        RATE_LIMIT_PER_SECOND: '0',
-        DATABASE_POOL_SIZE: '10',
-        ...extraEnv,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const onData = (data: Buffer) => {
-      output += data;
-      const match = output.match(/serving GraphiQL at (http:\/\/\S+)\/graphql/);
-      if (match) resolve({ child, base: new URL(match[1]!) });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => {
-      onData(d);
-      process.stderr.write(d);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-}
 
 /** VmHWM: the peak resident set of a process, in MB. */
 function peakRssMb(pid: number): number {
@@ -237,18 +190,24 @@ async function copyBaseline(url: string, batches: BenchEvent[][][], shape: CopyS
  */
 async function trackBatchRate(base: URL, headers: Record<string, string>, batches: BenchEvent[][][], replay = false) {
   const url = new URL('/graphql', base);
-  const query = 'mutation($e: [TrackInput!]!) { trackBatch(events: $e) { accepted duplicates rejected { index } } }';
+  const query = String(TrackBatchDocument); // what the SDK sends
   let accepted = 0;
   let sent = 0;
   const start = performance.now();
   await Promise.all(
     batches.map(async (mine) => {
       for (const events of mine) {
-        const response = await post(url, JSON.stringify({ query, variables: { e: events } }), headers);
-        const result = JSON.parse(response.body);
+        const response = await post(url, JSON.stringify({ query, variables: { events } }), headers);
+        const result = JSON.parse(response.body) as { data?: TrackBatchMutation | null; errors?: unknown };
         const counts = result.data?.trackBatch;
         const expected = replay ? counts?.duplicates : counts?.accepted;
-        if (response.status !== 200 || result.errors || counts.rejected.length > 0 || expected !== events.length) {
+        if (
+          response.status !== 200 ||
+          result.errors ||
+          !counts ||
+          counts.rejected.length > 0 ||
+          expected !== events.length
+        ) {
           throw new Error(`trackBatch failed: ${response.body.slice(0, 500)}`);
         }
         accepted += counts.accepted;
@@ -285,10 +244,19 @@ async function measure(
   batches: BenchEvent[][][],
   between: () => Promise<void> = async () => {},
 ): Promise<Figures> {
-  const server = await startServer(url, serverEnv);
+  const server = await startServer(
+    {
+      DATABASE_URL: url,
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_SECOND: '0',
+      DATABASE_POOL_SIZE: '10',
+      ...serverEnv,
+    },
+    { echoStderr: true },
+  );
   try {
-    const headers = { 'openpanel-client-id': key.clientId, 'openpanel-client-secret': key.clientSecret };
-    const base = server.base;
+    const headers = keyHeaders(key);
+    const base = new URL(server.url);
     // Warm up (JIT, pool, prepared statements), then measure.
     await trackBatchRate(base, headers, batchesOf(CLIENTS, 2));
     const batch = await trackBatchRate(base, headers, batches);
@@ -330,10 +298,7 @@ async function measure(
       rssMb: peakRssMb(server.child.pid!),
     };
   } finally {
-    server.child.removeAllListeners('exit');
-    const exited = new Promise((r) => server.child.once('exit', r));
-    server.child.kill('SIGTERM');
-    await exited;
+    await server.stop('SIGTERM');
   }
 }
 
@@ -365,9 +330,8 @@ const MEMORY_SETTINGS: Record<string, string> = process.env.BENCH_MEMORY_SETTING
   : { MALLOC_ARENA_MAX: '2' };
 
 async function main() {
-  const name = `groupgraph_bench_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE "${name}"`));
-  const url = databaseUrl(name);
+  const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench' });
+  const url = scratch.url;
   try {
     const database = openPostgres(url, { poolSize: 2 });
     await database.migrate();
@@ -458,7 +422,7 @@ async function main() {
     for (const [target, ok] of Object.entries(held)) console.log(`${ok ? 'holds' : 'MISSED'}  ${target}`);
   } finally {
     agent.destroy();
-    await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    await scratch.drop();
   }
 }
 

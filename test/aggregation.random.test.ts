@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { insertDemoEvents, insertDemoPopulation } from '../src/cli/demo/insert.ts';
+import { createDemoPopulation } from '../src/cli/demo/population.ts';
+import { pick, seededRandom, type Random } from '../src/cli/demo/random.ts';
 import type { EventFilter, PropertyFilter } from '../src/services/analysis/filter.ts';
 import { GroupOverviewService } from '../src/services/analysis/groupOverview.ts';
 import type { Storage } from '../src/services/analysis/plan.ts';
@@ -12,7 +15,6 @@ import {
   type AggregationMetric,
 } from '../src/services/analysis/question.ts';
 import { AggregationService } from '../src/services/analysis/service.ts';
-import { createDemoPopulation, insertDemoEvents, insertDemoPopulation } from '../src/services/demo.ts';
 import { GroupService } from '../src/services/groups.ts';
 import { IngestService, insertEvents, withDeadlockRetry, type EventRow } from '../src/services/ingest.ts';
 import { MembershipService } from '../src/services/memberships.ts';
@@ -307,20 +309,8 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
 
 // ---------------------------------------------------------------- random data
 
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-type Rng = () => number;
-const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
-const chance = (rng: Rng, p: number) => rng() < p;
-const some = <T>(rng: Rng, list: readonly T[], max: number): T[] => {
+const chance = (rng: Random, p: number) => rng() < p;
+const some = <T>(rng: Random, list: readonly T[], max: number): T[] => {
   const n = 1 + Math.floor(rng() * max);
   return [...new Set(Array.from({ length: n }, () => pick(rng, list)))];
 };
@@ -351,14 +341,14 @@ async function loadWorld(projectId: string): Promise<World> {
   };
 }
 
-function randomTime(rng: Rng): Date {
+function randomTime(rng: Random): Date {
   const day = Math.floor(rng() * WINDOW_DAYS);
   // A third exactly on a UTC hour or half hour: bucket edges in every test zone.
   const within = chance(rng, 0.33) ? Math.floor(rng() * 48) * 30 * MINUTE_MS : Math.floor(rng() * DAY_MS);
   return new Date(WINDOW_START + day * DAY_MS + within);
 }
 
-async function buildRandomProject(rng: Rng): Promise<RandomProject> {
+async function buildRandomProject(rng: Random): Promise<RandomProject> {
   const projectId = (await t.createKey('root')).projectId;
   const prisma = t.db.prisma;
   const groups = new GroupService(prisma);
@@ -445,7 +435,7 @@ async function buildRandomProject(rng: Rng): Promise<RandomProject> {
   return { projectId, groupIds, profileIds, world: await loadWorld(projectId) };
 }
 
-function randomFilter(rng: Rng, p: RandomProject): EventFilter {
+function randomFilter(rng: Random, p: RandomProject): EventFilter {
   const filter: EventFilter = {};
   if (chance(rng, 0.2)) filter.eventNames = some(rng, NAMES, 2);
   if (chance(rng, 0.1)) filter.profileId = pick(rng, p.profileIds);
@@ -489,7 +479,7 @@ const SPAN_DAYS: Record<AggregationInterval | 'TOTAL', [number, number]> = {
   TOTAL: [1, 36],
 };
 
-function randomQuery(rng: Rng, p: RandomProject): AggregationInput {
+function randomQuery(rng: Random, p: RandomProject): AggregationInput {
   const interval = pick(rng, [null, 'HOUR', 'DAY', 'DAY', 'WEEK', 'MONTH'] as const);
   const [minDays, maxDays] = SPAN_DAYS[interval ?? 'TOTAL'];
   const span = (minDays + rng() * (maxDays - minDays)) * DAY_MS;
@@ -534,7 +524,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   beforeAll(async () => {
     service = new AggregationService(t.db.prisma);
     overview = new GroupOverviewService(t.db.prisma, service);
-    project = await buildRandomProject(random(SEED));
+    project = await buildRandomProject(seededRandom(SEED));
   });
 
   it('the data set has what the comparison needs', () => {
@@ -576,7 +566,7 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   });
 
   it('random questions: every storage path answers as the reference does', async () => {
-    const rng = random(SEED + 1);
+    const rng = seededRandom(SEED + 1);
     const paths = new Map<string, number>();
     const asked = new Map<Storage['path'], number>();
     let edged = 0;
@@ -633,10 +623,10 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
   });
 
   it('Group.stats (from the same storage) equals counts over the raw events', async () => {
-    const rng = random(SEED + 3);
+    const rng = seededRandom(SEED + 3);
     for (let n = 0; n < 15; n++) {
       const ids = some(rng, [...project.groupIds, 'nobody'], 4);
-      const ragged = () => (chance(rng, 0.5) ? Math.floor(rng() * 3_599_999) : 0);
+      const ragged = () => (chance(rng, 0.5) ? Math.floor(rng() * (HOUR_MS - 1)) : 0);
       const from = chance(rng, 0.2) ? null : new Date(WINDOW_START + Math.floor(rng() * 30) * DAY_MS + ragged());
       const to = chance(rng, 0.2)
         ? null
@@ -727,7 +717,7 @@ describe('the demo generator', () => {
     }
 
     const service = new AggregationService(t.db.prisma);
-    const rng = random(SEED + 2);
+    const rng = seededRandom(SEED + 2);
     const from = new Date(now.getTime() - 30 * DAY_MS);
     for (let n = 0; n < 12; n++) {
       const input: AggregationInput = {

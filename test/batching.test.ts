@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
+import { IdentifyDocument, SetGroupsDocument, UpsertGroupDocument } from '../src/sdk/index.ts';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { useTestApp } from './helpers/app.ts';
 
@@ -23,27 +24,14 @@ describe('batching', () => {
     key = await t.createKey('root');
     const groups = Array.from({ length: 50 }, (_, i) => `org_${String(i).padStart(2, '0')}`);
     for (const [i, id] of groups.entries()) {
-      const r = await t.gql(
-        `mutation($id: ID!, $n: String!) { upsertGroup(input: { id: $id, type: "company", name: $n }) { id } }`,
-        { id, n: `Org ${i}` },
-        key,
-      );
-      expect(r.errors).toBeUndefined();
+      await t.ok(UpsertGroupDocument, { input: { id, type: 'company', name: `Org ${i}` } }, key);
     }
     for (let p = 0; p < 60; p++) {
       const profileId = `user_${p}`;
-      await t.gql(
-        `mutation($p: ID!) { identify(input: { profileId: $p, email: "u@x.io" }) { id } }`,
-        { p: profileId },
-        key,
-      );
+      await t.ok(IdentifyDocument, { input: { profileId, email: 'u@x.io' } }, key);
       const member = [groups[p % 50]!, groups[(p * 7) % 50]!];
-      await t.gql(
-        `mutation($p: ID!, $g: [ID!]!) { setGroups(input: { profileId: $p, groupIds: $g }) { id } }`,
-        { p: profileId, g: member },
-        key,
-      );
-      await t.gql(
+      await t.ok(SetGroupsDocument, { input: { profileId, groupIds: member } }, key);
+      await t.ok(
         `mutation($p: ID!) { track(input: { name: "report_exported", profileId: $p }) { duplicate } }`,
         { p: profileId },
         key,
@@ -53,9 +41,12 @@ describe('batching', () => {
 
   async function statementsFor(first: number): Promise<{ count: number; groups: number }> {
     t.statements.length = 0;
-    const result = await t.gql(PAGE, { first }, key);
-    expect(result.errors).toBeUndefined();
-    const edges = result.data!.groups.edges as { node: { memberCount: number; stats: { eventCount: number } } }[];
+    const data = await t.ok<{ groups: { edges: { node: { memberCount: number; stats: { eventCount: number } } }[] } }>(
+      PAGE,
+      { first },
+      key,
+    );
+    const edges = data.groups.edges;
     // The data is real: every group has members and events.
     expect(edges.every((e) => e.node.memberCount > 0 && e.node.stats.eventCount > 0)).toBe(true);
     return { count: t.statements.length, groups: edges.length };

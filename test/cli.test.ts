@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openEmbedded, openPostgres } from '../src/db/database.ts';
 import { readMigrations } from '../src/db/migrator.ts';
-import { keyHeaders } from './helpers/app.ts';
-import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
+import { EventsDocument } from '../src/sdk/index.ts';
+import { createEmptyPostgresDatabase, createServerStorage, engine } from './helpers/db.ts';
+import { keyHeaders, postGraphQL } from './helpers/http.ts';
 import { runCli, startServer } from './helpers/process.ts';
 
 // The real command, as users run it: child processes, real HTTP.
@@ -16,27 +13,19 @@ describe(`groupgraph command on ${engine}`, () => {
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    if (engine === 'postgres') {
-      const empty = await createEmptyPostgresDatabase();
-      env = { DATABASE_URL: empty.url, DATA_DIR: undefined };
-      cleanup = () => empty.drop();
-    } else {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-cli-'));
-      env = { DATA_DIR: dataDir, DATABASE_URL: undefined };
-      cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
-    }
+    const storage = await createServerStorage();
+    env = storage.env;
+    cleanup = storage.dispose;
   });
   afterAll(() => cleanup());
 
-  async function track(url: string, key: { clientId: string; clientSecret: string }, group: string) {
-    const response = await fetch(`${url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...keyHeaders(key) },
-      body: JSON.stringify({
-        query: `mutation { track(input: { name: "cli_check", groups: ["${group}"] }) { event { id } } }`,
-      }),
-    });
-    return { status: response.status, body: (await response.json()) as any };
+  function track(url: string, key: { clientId: string; clientSecret: string }, group: string) {
+    return postGraphQL<{ track: { event: { id: string } } }>(
+      `${url}/graphql`,
+      'mutation($group: ID!) { track(input: { name: "cli_check", groups: [$group] }) { event { id } } }',
+      { group },
+      key,
+    );
   }
 
   it('serve migrates an empty database, then keys create makes a key that works for track; SIGTERM stops cleanly', async () => {
@@ -63,18 +52,14 @@ describe(`groupgraph command on ${engine}`, () => {
 
       const tracked = await track(server.url, key, 'org_acme');
       expect(tracked.status).toBe(200);
-      expect(tracked.body.errors, JSON.stringify(tracked.body.errors)).toBeUndefined();
+      expect(tracked.errors, JSON.stringify(tracked.errors)).toBeUndefined();
       // A write key reads nothing back; a read key of the same project sees the event.
       const reader = JSON.parse(
         (await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json'], env)).stdout,
       );
-      const read = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...keyHeaders(reader) },
-        body: JSON.stringify({ query: `{ events { edges { node { id groupIds } } } }` }),
-      });
-      expect(((await read.json()) as any).data.events.edges).toEqual([
-        { node: { id: tracked.body.data.track.event.id, groupIds: ['org_acme'] } },
+      const read = await postGraphQL(`${server.url}/graphql`, EventsDocument, {}, reader);
+      expect(read.data!.events.edges.map((e) => [e.node.id, e.node.groupIds])).toEqual([
+        [tracked.data!.track.event.id, ['org_acme']],
       ]);
 
       const listed = await runCli(['keys', 'list', '--project', 'p', '--json'], env);
@@ -223,6 +208,28 @@ describe(`groupgraph command on ${engine}`, () => {
       );
       await again.close();
     }
+  });
+
+  it('seed --demo loads the demo once: argument mistakes are usage errors, a second load is refused', async () => {
+    const withoutDemo = await runCli(['seed'], env);
+    expect(withoutDemo.code).toBe(2);
+    expect(withoutDemo.stderr).toContain('seed only makes demo data so far');
+    expect(withoutDemo.stderr).toContain('Usage:');
+    const badCount = await runCli(['seed', '--demo', '--events', '0'], env);
+    expect(badCount.code).toBe(2);
+    expect(badCount.stderr).toContain('--events must be an integer between 1 and 50000000');
+    const unknown = await runCli(['seed', '--demo', '--colour', 'blue'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--colour'");
+
+    const args = ['seed', '--demo', '--events', '500', '--days', '7', '--project', 'demo'];
+    const seeded = await runCli(args, env);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    expect(seeded.stdout).toMatch(/Done: 12 companies, \d+ teams, \d+ users, \d+ memberships, 500 events\./);
+    const again = await runCli(args, env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('project "demo" already has demo data (org_acme_inc); use another project');
+    expect(again.stderr).not.toContain('Usage:');
   });
 
   it('keys create refuses a bad mode with a usage error', async () => {

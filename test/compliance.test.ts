@@ -1,21 +1,15 @@
 import { serverAudits } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { listen, type RunningServer } from '../src/http/server.ts';
-import { keyHeaders, useTestApp } from './helpers/app.ts';
+import { useTestApp } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 
 // GraphQL over HTTP conformance, audited against the real server over a socket.
-const t = useTestApp();
+const t = useTestApp({ transport: 'http' });
 
 describe('graphql-http server audits', () => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await listen(t.app, 0, '127.0.0.1');
-  });
-  afterAll(() => server.close());
-
   const audits = serverAudits({
-    url: () => `${server.url}/graphql`,
+    url: () => `${t.url}/graphql`,
     // Every request carries a key, as every real client does.
     fetchFn: (input: RequestInfo | URL, init: RequestInit = {}) => {
       const headers = new Headers(init.headers);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { SetGroupsDocument, UpsertGroupDocument } from '../src/sdk/index.ts';
 import { useTestApp } from './helpers/app.ts';
 
 // Writers racing on one row. On PostgreSQL these run on separate pooled
@@ -11,11 +12,7 @@ describe('concurrency', () => {
     const key = await t.createKey('root');
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        t.gql(
-          `mutation($i: UpsertGroupInput!) { upsertGroup(input: $i) { id } }`,
-          { i: { id: 'org_race', type: 'company', properties: { [`k${i}`]: i } } },
-          key,
-        ),
+        t.gql(UpsertGroupDocument, { input: { id: 'org_race', type: 'company', properties: { [`k${i}`]: i } } }, key),
       ),
     );
     expect(results.every((r) => !r.errors)).toBe(true);
@@ -29,7 +26,7 @@ describe('concurrency', () => {
     const key = await t.createKey('root');
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
-        t.gql(`mutation { setGroups(input: { profileId: "u", groupIds: ["g1", "g2"] }) { id } }`, {}, key),
+        t.gql(SetGroupsDocument, { input: { profileId: 'u', groupIds: ['g1', 'g2'] } }, key),
       ),
     );
     expect(results.map((r) => r.errors)).toEqual(results.map(() => undefined));

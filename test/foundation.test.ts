@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { listen, type RunningServer } from '../src/http/server.ts';
 import { KeyService } from '../src/services/keys.ts';
-import { keyHeaders, uniqueId, useTestApp } from './helpers/app.ts';
+import { uniqueId, useTestApp } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 
-const t = useTestApp();
+const t = useTestApp({ transport: 'http' });
 
 describe('the vertical slice over real HTTP', () => {
-  let server: RunningServer;
-  beforeAll(async () => {
-    server = await listen(t.app, 0, '127.0.0.1');
-  });
-  afterAll(() => server.close());
-
   async function post(body: unknown, headers: Record<string, string> = keyHeaders(t.rootKey)) {
-    const response = await fetch(`${server.url}/graphql`, {
+    const response = await fetch(`${t.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
@@ -154,13 +148,13 @@ describe('the vertical slice over real HTTP', () => {
   });
 
   it('reports health with the database kind', async () => {
-    const response = await fetch(`${server.url}/health`);
+    const response = await fetch(`${t.url}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', database: t.db.kind });
   });
 
   it('serves GraphiQL to browsers without a key', async () => {
-    const response = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    const response = await fetch(`${t.url}/graphql`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<title>groupgraph</title>');
   });

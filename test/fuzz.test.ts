@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/app.ts';
 import { schema } from '../src/graphql/schema.ts';
 import { fuzzCases, judge } from './helpers/fuzz.ts';
-import { keyHeaders, useTestApp } from './helpers/app.ts';
+import { useTestApp } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 
 // A seed-fixed sample of what `npm run bench:fuzz` runs at length: random
 // operations from the schema with random variables, garbage bodies and random

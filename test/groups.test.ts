@@ -1,34 +1,38 @@
 import { describe, expect, it } from 'vitest';
 
-import type { CreatedKey } from '../src/services/keys.ts';
-import { uniqueId, useTestApp, type GraphQLResponse } from './helpers/app.ts';
+import {
+  EventsDocument,
+  GroupsDocument,
+  GroupTypesDocument,
+  IdentifyDocument,
+  ProfileGroupsDocument,
+  SetGroupsDocument,
+  UpsertGroupDocument,
+  type EventFilter,
+  type GroupsQuery,
+} from '../src/sdk/index.ts';
+import { useTestApp } from './helpers/app.ts';
+import type { Operation } from './helpers/http.ts';
 
-// Each example of the product spec (SPEC-groups.md), walked end to end over real
-// HTTP, asserting both the stored rows and what the queries return.
-const t = useTestApp();
+// Each example of the product spec, walked end to end over real HTTP,
+// asserting both the stored rows and what the queries return. The SDK's
+// documents (schema/operations) where one exists; the operations below where
+// a test reads back more than they select, or the SDK has no such call.
+const t = useTestApp({ transport: 'http' });
 
-async function ok<T = Record<string, any>>(
-  query: string,
-  variables: Record<string, unknown> = {},
-  key?: CreatedKey,
-): Promise<T> {
-  const result: GraphQLResponse<T> = await t.http<T>(query, variables, key);
-  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  expect(result.status).toBe(200);
-  return result.data as T;
-}
-
+/** identify, reading the profile back (IdentifyDocument selects only the id). */
 const IDENTIFY = `mutation($input: IdentifyInput!) { identify(input: $input) { id firstName email properties } }`;
-const UPSERT = `mutation($input: UpsertGroupInput!) { upsertGroup(input: $input) { id type name properties } }`;
 const SET_GROUP = `mutation($p: ID!, $g: ID!) { setGroup(profileId: $p, groupId: $g) { id groups { id } } }`;
-const SET_GROUPS = `mutation($input: SetGroupsInput!) { setGroups(input: $input) { id groups { id } } }`;
 const TRACK = `mutation($input: TrackInput!) { track(input: $input) { duplicate event { id name groupIds profileId } } }`;
 
 /** A fresh project per test, so counts and lists belong to that test alone. */
 async function project() {
   const key = await t.createKey('root');
-  const gql = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}) =>
-    ok<T>(query, variables, key);
+  /** Runs with this project's key and expects no errors. */
+  const gql = <TData = Record<string, any>, TVariables = Record<string, unknown>>(
+    operation: Operation<TData, TVariables>,
+    variables?: TVariables,
+  ) => t.ok(operation, variables, key);
   const rows = () => ({
     events: () =>
       t.db.prisma.event.findMany({
@@ -42,7 +46,9 @@ async function project() {
   return { key, gql, rows: rows() };
 }
 
-async function track(gql: (q: string, v?: Record<string, unknown>) => Promise<any>, input: Record<string, unknown>) {
+type ProjectGql = Awaited<ReturnType<typeof project>>['gql'];
+
+async function track(gql: ProjectGql, input: Record<string, unknown>) {
   return (await gql(TRACK, { input })).track.event as { id: string; groupIds: string[] };
 }
 
@@ -54,7 +60,9 @@ describe('the product spec, end to end over HTTP', () => {
     });
     expect(identified.identify).toEqual({ id: 'user_123', firstName: 'Jane', email: 'jane@acme.com', properties: {} });
 
-    await gql(UPSERT, { input: { id: 'org_acme', type: 'company', name: 'Acme Inc', properties: { plan: 'pro' } } });
+    await gql(UpsertGroupDocument, {
+      input: { id: 'org_acme', type: 'company', name: 'Acme Inc', properties: { plan: 'pro' } },
+    });
     const set = await gql(SET_GROUP, { p: 'user_123', g: 'org_acme' });
     expect(set.setGroup.groups).toEqual([{ id: 'org_acme' }]);
 
@@ -93,17 +101,20 @@ describe('the product spec, end to end over HTTP', () => {
     expect(placeholder.group).toEqual({ id: 'org_later', type: null, name: null, properties: {}, memberCount: 1 });
     expect((await track(gql, { name: 'x', profileId: 'user_1' })).groupIds).toEqual(['org_later']);
 
-    await gql(UPSERT, { input: { id: 'org_later', type: 'company', name: 'Later Ltd' } });
-    const filled = await gql(`{ groups { edges { node { id type name memberCount } } } }`);
-    expect(filled.groups.edges).toEqual([
-      { node: { id: 'org_later', type: 'company', name: 'Later Ltd', memberCount: 1 } },
+    await gql(UpsertGroupDocument, { input: { id: 'org_later', type: 'company', name: 'Later Ltd' } });
+    const filled = await gql(GroupsDocument);
+    expect(filled.groups.edges.map((e) => e.node)).toMatchObject([
+      { id: 'org_later', type: 'company', name: 'Later Ltd', memberCount: 1 },
     ]);
     expect((await rows.groups()).length).toBe(1);
   });
 
   it('multiple groups: setGroups links both and events carry both', async () => {
     const { gql, rows } = await project();
-    const set = await gql(SET_GROUPS, { input: { profileId: 'u', groupIds: ['org_acme', 'team_engineering'] } });
+    // setGroups answers with the profile; its groups are read back here, which SetGroupsDocument does not select.
+    const set = await gql(`mutation($input: SetGroupsInput!) { setGroups(input: $input) { id groups { id } } }`, {
+      input: { profileId: 'u', groupIds: ['org_acme', 'team_engineering'] },
+    });
     expect(set.setGroups.groups.map((g: { id: string }) => g.id).sort()).toEqual(['org_acme', 'team_engineering']);
     const event = await track(gql, { name: 'deploy', profileId: 'u' });
     expect([...event.groupIds].sort()).toEqual(['org_acme', 'team_engineering']);
@@ -146,8 +157,8 @@ describe('the product spec, end to end over HTTP', () => {
   it('B2B company accounts and company + team', async () => {
     const { gql } = await project();
     const user = { id: 'user_9', email: 'ann@globex.io', organizationId: 'org_globex', teamId: 'team_platform' };
-    await gql(IDENTIFY, { input: { profileId: user.id, email: user.email } });
-    await gql(UPSERT, {
+    await gql(IdentifyDocument, { input: { profileId: user.id, email: user.email } });
+    await gql(UpsertGroupDocument, {
       input: {
         id: user.organizationId,
         type: 'company',
@@ -155,25 +166,23 @@ describe('the product spec, end to end over HTTP', () => {
         properties: { plan: 'enterprise', mrr: 4200 },
       },
     });
-    await gql(UPSERT, { input: { id: user.teamId, type: 'team', name: 'Platform' } });
-    await gql(SET_GROUPS, { input: { profileId: user.id, groupIds: [user.organizationId, user.teamId] } });
+    await gql(UpsertGroupDocument, { input: { id: user.teamId, type: 'team', name: 'Platform' } });
+    await gql(SetGroupsDocument, { input: { profileId: user.id, groupIds: [user.organizationId, user.teamId] } });
     expect([...(await track(gql, { name: 'x', profileId: user.id })).groupIds].sort()).toEqual([
       'org_globex',
       'team_platform',
     ]);
-    const types = await gql(`{ groupTypes { type groupCount } }`);
+    const types = await gql(GroupTypesDocument);
     expect(types.groupTypes).toEqual([
       { type: 'company', groupCount: 1 },
       { type: 'team', groupCount: 1 },
     ]);
-    const companies = await gql(`{ groups(type: "company") { edges { node { id properties } } } }`);
-    expect(companies.groups.edges).toEqual([
-      { node: { id: 'org_globex', properties: { plan: 'enterprise', mrr: 4200 } } },
+    const companies = await gql(GroupsDocument, { type: 'company' });
+    expect(companies.groups.edges.map((e) => [e.node.id, e.node.properties])).toEqual([
+      ['org_globex', { plan: 'enterprise', mrr: 4200 }],
     ]);
-    const profile = await gql(
-      `{ profile(id: "user_9") { email groups { id name type } memberships { group { id } leftAt } } }`,
-    );
-    expect(profile.profile.groups).toEqual([
+    const profile = await gql(ProfileGroupsDocument, { id: 'user_9' });
+    expect(profile.profile!.groups).toEqual([
       { id: 'org_globex', name: 'Globex', type: 'company' },
       { id: 'team_platform', name: 'Platform', type: 'team' },
     ]);
@@ -185,7 +194,7 @@ describe('the product spec, end to end over HTTP', () => {
       { id: 'ws_a', name: 'Alpha' },
       { id: 'ws_b', name: 'Beta' },
     ]) {
-      await gql(UPSERT, { input: { ...ws, type: 'workspace' } });
+      await gql(UpsertGroupDocument, { input: { ...ws, type: 'workspace' } });
     }
     await gql(SET_GROUP, { p: 'u', g: 'ws_a' });
     await gql(SET_GROUP, { p: 'u', g: 'ws_b' });
@@ -219,14 +228,16 @@ describe('the product spec, end to end over HTTP', () => {
     await gql(SET_GROUP, { p: 'u', g: 'g1' });
     const before = { events: (await rows.events()).length, memberships: await rows.memberships() };
     await gql(SET_GROUP, { p: 'u', g: 'g1' });
-    await gql(SET_GROUPS, { input: { profileId: 'u', groupIds: ['g1'] } });
+    await gql(SetGroupsDocument, { input: { profileId: 'u', groupIds: ['g1'] } });
     expect((await rows.events()).length).toBe(before.events);
     expect(await rows.memberships()).toEqual(before.memberships);
   });
 
   it('dashboard edit replaces name, type and properties; delete removes the entity, ends memberships, keeps event tags', async () => {
     const { gql, rows } = await project();
-    await gql(UPSERT, { input: { id: 'org', type: 'company', name: 'Old', properties: { plan: 'pro', seats: 3 } } });
+    await gql(UpsertGroupDocument, {
+      input: { id: 'org', type: 'company', name: 'Old', properties: { plan: 'pro', seats: 3 } },
+    });
     const edited = await gql(
       `mutation { updateGroup(input: { id: "org", type: "workspace", name: "New", properties: { tier: 2 } }) { id type name properties } }`,
     );
@@ -253,13 +264,15 @@ describe('the product spec, end to end over HTTP', () => {
     await track(gql, { name: 'again', groups: ['org'] });
     expect((await gql(`{ group(id: "org") { id name } }`)).group).toEqual({ id: 'org', name: null });
 
-    const missing = await t.http(`mutation { updateGroup(input: { id: "nope", name: "x" }) { id } }`);
+    const missing = await t.gql(`mutation { updateGroup(input: { id: "nope", name: "x" }) { id } }`);
     expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('identify merges like upsertGroup: omitted fields kept, null removes a property', async () => {
     const { gql } = await project();
-    await gql(IDENTIFY, { input: { profileId: 'p', firstName: 'Jo', email: 'a@x.io', properties: { a: 1, b: [1] } } });
+    await gql(IdentifyDocument, {
+      input: { profileId: 'p', firstName: 'Jo', email: 'a@x.io', properties: { a: 1, b: [1] } },
+    });
     const merged = await gql(IDENTIFY, {
       input: { profileId: 'p', email: 'b@x.io', properties: { a: null, c: { d: true } } },
     });
@@ -276,31 +289,27 @@ describe('queries', () => {
   it('groups: newest first, search in id and name, stable opaque cursors, first capped at 100', async () => {
     const { gql } = await project();
     for (let i = 0; i < 5; i++) {
-      await gql(UPSERT, { input: { id: `g${i}`, type: i % 2 ? 'team' : 'company', name: `Name ${i}` } });
+      await gql(UpsertGroupDocument, { input: { id: `g${i}`, type: i % 2 ? 'team' : 'company', name: `Name ${i}` } });
     }
-    const page1 = await gql(`{ groups(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`);
-    expect(page1.groups.edges.map((e: any) => e.node.id)).toEqual(['g4', 'g3']);
+    const ids = (data: GroupsQuery) => data.groups.edges.map((e) => e.node.id);
+    const page1 = await gql(GroupsDocument, { first: 2 });
+    expect(ids(page1)).toEqual(['g4', 'g3']);
     expect(page1.groups.pageInfo.hasNextPage).toBe(true);
-    const page2 = await gql(`query($after: String) { groups(first: 2, after: $after) { edges { node { id } } } }`, {
-      after: page1.groups.pageInfo.endCursor,
-    });
-    expect(page2.groups.edges.map((e: any) => e.node.id)).toEqual(['g2', 'g1']);
+    const page2 = await gql(GroupsDocument, { first: 2, after: page1.groups.pageInfo.endCursor });
+    expect(ids(page2)).toEqual(['g2', 'g1']);
 
-    const search = await gql(`{ groups(search: "name 3") { edges { node { id } } } }`);
-    expect(search.groups.edges).toEqual([{ node: { id: 'g3' } }]);
-    const byId = await gql(`{ groups(search: "G0") { edges { node { id } } } }`);
-    expect(byId.groups.edges).toEqual([{ node: { id: 'g0' } }]);
-    const teams = await gql(`{ groups(type: "team") { edges { node { id } } } }`);
-    expect(teams.groups.edges.map((e: any) => e.node.id)).toEqual(['g3', 'g1']);
+    expect(ids(await gql(GroupsDocument, { search: 'name 3' }))).toEqual(['g3']);
+    expect(ids(await gql(GroupsDocument, { search: 'G0' }))).toEqual(['g0']);
+    expect(ids(await gql(GroupsDocument, { type: 'team' }))).toEqual(['g3', 'g1']);
 
-    const capped = await t.http(`{ groups(first: 1000) { edges { node { id } } } }`);
-    expect(capped.errors).toBeUndefined();
+    const capped = await gql(GroupsDocument, { first: 1000 });
+    expect(ids(capped)).toEqual(['g4', 'g3', 'g2', 'g1', 'g0']);
   });
 
   it('profiles: search in id, email and names; filter by current group', async () => {
     const { gql } = await project();
-    await gql(IDENTIFY, { input: { profileId: 'u1', firstName: 'Ada', email: 'ada@one.io' } });
-    await gql(IDENTIFY, { input: { profileId: 'u2', lastName: 'Lovelace', email: 'l@two.io' } });
+    await gql(IdentifyDocument, { input: { profileId: 'u1', firstName: 'Ada', email: 'ada@one.io' } });
+    await gql(IdentifyDocument, { input: { profileId: 'u2', lastName: 'Lovelace', email: 'l@two.io' } });
     await gql(SET_GROUP, { p: 'u2', g: 'org' });
     await gql(SET_GROUP, { p: 'u3', g: 'org' });
     await gql(`mutation { removeGroups(input: { profileId: "u3", groupIds: ["org"] }) { id } }`);
@@ -314,9 +323,13 @@ describe('queries', () => {
 
   it('events: every EventFilter part, newest first, keyset pages', async () => {
     const { gql } = await project();
-    await gql(UPSERT, { input: { id: 'acme', type: 'company', name: 'Acme', properties: { plan: 'pro' } } });
-    await gql(UPSERT, { input: { id: 'init', type: 'company', name: 'Initech', properties: { plan: 'free' } } });
-    await gql(UPSERT, { input: { id: 'team', type: 'team', name: 'T', properties: { plan: 'pro' } } });
+    await gql(UpsertGroupDocument, {
+      input: { id: 'acme', type: 'company', name: 'Acme', properties: { plan: 'pro' } },
+    });
+    await gql(UpsertGroupDocument, {
+      input: { id: 'init', type: 'company', name: 'Initech', properties: { plan: 'free' } },
+    });
+    await gql(UpsertGroupDocument, { input: { id: 'team', type: 'team', name: 'T', properties: { plan: 'pro' } } });
     const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
     const seed = [
       {
@@ -340,10 +353,8 @@ describe('queries', () => {
       { id: 'e5', name: 'view', profileId: 'u2', groups: ['acme', 'init'], timestamp: at(5), properties: { n: 7 } },
     ];
     for (const input of seed) await track(gql, input);
-    const ids = async (filter: Record<string, unknown>) =>
-      (
-        await gql(`query($f: EventFilter) { events(filter: $f) { edges { node { id } } } }`, { f: filter })
-      ).events.edges.map((e: any) => e.node.id);
+    const ids = async (filter: EventFilter) =>
+      (await gql(EventsDocument, { filter })).events.edges.map((e) => e.node.id);
 
     expect(await ids({})).toEqual(['e5', 'e4', 'e3', 'e2', 'e1']);
     expect(await ids({ eventNames: ['export'] })).toEqual(['e4', 'e2']);
@@ -366,11 +377,9 @@ describe('queries', () => {
       'e1',
     ]);
 
-    const first = await gql(`{ events(first: 2) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`);
-    const second = await gql(`query($a: String) { events(first: 2, after: $a) { edges { node { id } } } }`, {
-      a: first.events.pageInfo.endCursor,
-    });
-    expect(second.events.edges.map((e: any) => e.node.id)).toEqual(['e3', 'e2']);
+    const first = await gql(EventsDocument, { first: 2 });
+    const second = await gql(EventsDocument, { first: 2, after: first.events.pageInfo.endCursor });
+    expect(second.events.edges.map((e) => e.node.id)).toEqual(['e3', 'e2']);
 
     const perGroup = await gql(
       `{ group(id: "acme") { events(first: 1) { edges { node { id profile { id } } } pageInfo { hasNextPage endCursor } } } }`,

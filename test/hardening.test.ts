@@ -5,7 +5,8 @@ import { createApp, type AppOptions } from '../src/http/app.ts';
 import { QUERY_LIMITS } from '../src/http/hardening.ts';
 import { listen } from '../src/http/server.ts';
 import { KeyService } from '../src/services/keys.ts';
-import { keyHeaders, useTestApp } from './helpers/app.ts';
+import { useTestApp } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 
 const t = useTestApp();
 
@@ -37,14 +38,13 @@ function nest(levels: number): string {
 
 describe('query limits', () => {
   it('a real Relay query passes', async () => {
-    const result = await t.gql(`{
+    await t.ok(`{
       groups(first: 10) { edges { cursor node {
         id name memberCount lastActiveAt
         members(first: 5) { edges { joinedAt node { id email groups { id name stats { eventCount topEvents { name count } } } } } }
         events(first: 5) { edges { node { id name groups { id } profile { id } } } pageInfo { hasNextPage endCursor } }
       } } pageInfo { hasNextPage endCursor } }
     }`);
-    expect(result.errors).toBeUndefined();
   });
 
   it('refuses a query deeper than the limit', async () => {

@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { openPostgres } from '../src/db/database.ts';
 import { KeyService } from '../src/services/keys.ts';
-import { keyHeaders } from './helpers/app.ts';
-import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
+import { createServerStorage } from './helpers/db.ts';
+import { postGraphQL } from './helpers/http.ts';
 import { startServer, type ServerProcess } from './helpers/process.ts';
 
 // A server killed with SIGKILL under load loses no event it acknowledged: a
@@ -26,14 +25,11 @@ interface Credentials {
 }
 
 async function sendBatch(url: string, key: Credentials, events: { id: string; name: string }[]) {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...keyHeaders(key) },
-    body: JSON.stringify({ query: BATCH, variables: { events } }),
-  });
-  const body = (await response.json()) as any;
-  if (response.status !== 200 || body.errors) throw new Error(`${response.status} ${JSON.stringify(body.errors)}`);
-  return body.data.trackBatch as { accepted: number; duplicates: number; items: { id: string; status: string }[] };
+  const result = await postGraphQL<{
+    trackBatch: { accepted: number; duplicates: number; items: { id: string; status: string }[] };
+  }>(`${url}/graphql`, BATCH, { events }, key);
+  if (result.status !== 200 || result.errors) throw new Error(`${result.status} ${JSON.stringify(result.errors)}`);
+  return result.data!.trackBatch;
 }
 
 describe('SIGKILL mid-load', () => {
@@ -43,22 +39,16 @@ describe('SIGKILL mid-load', () => {
   });
 
   it('every acknowledged event is stored; the restarted server has them all', async () => {
-    let env: Record<string, string>;
+    const storage = await createServerStorage();
+    cleanup.push(storage.dispose);
+    const env = { ...storage.env, RATE_LIMIT_PER_SECOND: '0' };
     let key: Credentials | undefined;
-    if (engine === 'postgres') {
-      const database = await createEmptyPostgresDatabase();
-      cleanup.push(database.drop);
-      const db = openPostgres(database.url, { poolSize: 1 });
+    if (storage.env.DATABASE_URL) {
+      const db = openPostgres(storage.env.DATABASE_URL, { poolSize: 1 });
       await db.migrate();
       key = await new KeyService(db.prisma).create('sigkill', 'write');
       await db.close();
-      env = { DATABASE_URL: database.url };
-    } else {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-sigkill-'));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      env = { DATABASE_URL: '', DATA_DIR: dataDir };
     }
-    env.RATE_LIMIT_PER_SECOND = '0';
 
     let server: ServerProcess = await startServer(env);
     cleanup.push(() => void server.stop('SIGKILL'));

@@ -1,33 +1,26 @@
 import { OpenPanel } from '@openpanel/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp } from '../src/http/app.ts';
-import { listen, type RunningServer } from '../src/http/server.ts';
+import { listen } from '../src/http/server.ts';
 import { TRACK_MAX_BODY_BYTES } from '../src/http/track.ts';
 import { KeyService, type CreatedKey } from '../src/services/keys.ts';
 import { SESSION_IDLE_MS, SessionService } from '../src/services/sessions.ts';
-import { keyHeaders, uniqueId, useTestApp } from './helpers/app.ts';
+import { HOUR_MS, MINUTE_MS } from '../src/time.ts';
+import { uniqueId, useTestApp } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 
 // OpenPanel compatibility: the unchanged @openpanel/sdk against POST /track,
 // and the endpoint's contract (payload types, reserved properties, device and
 // session ids, errors, browsers without a secret).
-const t = useTestApp();
-
-let server: RunningServer;
-beforeAll(async () => {
-  server = await listen(t.app, 0, '127.0.0.1');
-});
-afterAll(() => server.close());
+const t = useTestApp({ transport: 'http' });
 
 /** A project with a write key (what an app ships) and a root key (to look at the data). */
 async function project() {
   const writer = await t.createKey('write');
   const root = await t.createKey('root', writer.projectId);
-  const query = async <T = Record<string, any>>(q: string, variables: Record<string, unknown> = {}) => {
-    const result = await t.gql<T>(q, variables, root);
-    expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-    return result.data as T;
-  };
+  const query = <T = Record<string, any>>(q: string, variables: Record<string, unknown> = {}) =>
+    t.ok<T>(q, variables, root);
   return { writer, root, query, projectId: writer.projectId };
 }
 
@@ -38,7 +31,7 @@ interface Reply {
 }
 
 async function post(body: unknown, headers: Record<string, string>): Promise<Reply> {
-  const response = await fetch(`${server.url}/track`, {
+  const response = await fetch(`${t.url}/track`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (test)', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -53,7 +46,7 @@ const events = (projectId: string) =>
 describe('the unchanged @openpanel/sdk', () => {
   it('runs the login flow of the product spec; GraphQL returns what it sent', async () => {
     const { writer, query, projectId } = await project();
-    const op = new OpenPanel({ clientId: writer.clientId, clientSecret: writer.clientSecret, apiUrl: server.url });
+    const op = new OpenPanel({ clientId: writer.clientId, clientSecret: writer.clientSecret, apiUrl: t.url });
     const replies: string[] = [];
     const sent = async (call: Promise<unknown> | undefined) => {
       const reply = (await call) as { deviceId: string; sessionId: string } | null;
@@ -205,18 +198,17 @@ describe('POST /track', () => {
     const sessions = new SessionService(t.db.prisma);
     const t0 = new Date('2026-03-01T23:40:00Z');
     const at = (ms: number) => new Date(t0.getTime() + ms);
-    const minute = 60_000;
     const first = await sessions.touch(projectId, 'dev-1', null, t0);
-    expect(await sessions.touch(projectId, 'dev-1', null, at(29 * minute))).toBe(first);
-    expect(await sessions.touch(projectId, 'dev-1', null, at(58 * minute))).toBe(first);
-    const next = await sessions.touch(projectId, 'dev-1', null, at(58 * minute + SESSION_IDLE_MS + 1));
+    expect(await sessions.touch(projectId, 'dev-1', null, at(29 * MINUTE_MS))).toBe(first);
+    expect(await sessions.touch(projectId, 'dev-1', null, at(58 * MINUTE_MS))).toBe(first);
+    const next = await sessions.touch(projectId, 'dev-1', null, at(58 * MINUTE_MS + SESSION_IDLE_MS + 1));
     expect(next).not.toBe(first);
     // After midnight the device has a new id; its active session carries over.
-    const lastSeen = at(58 * minute + SESSION_IDLE_MS + 1);
-    expect(await sessions.touch(projectId, 'dev-1-tomorrow', 'dev-1', new Date(lastSeen.getTime() + 10 * minute))).toBe(
-      next,
-    );
-    expect(await sessions.touch(projectId, 'dev-2', 'dev-1', new Date(lastSeen.getTime() + 31 * minute))).not.toBe(
+    const lastSeen = at(58 * MINUTE_MS + SESSION_IDLE_MS + 1);
+    expect(
+      await sessions.touch(projectId, 'dev-1-tomorrow', 'dev-1', new Date(lastSeen.getTime() + 10 * MINUTE_MS)),
+    ).toBe(next);
+    expect(await sessions.touch(projectId, 'dev-2', 'dev-1', new Date(lastSeen.getTime() + 31 * MINUTE_MS))).not.toBe(
       next,
     );
 
@@ -298,7 +290,7 @@ describe('POST /track', () => {
         'more than 1 hour ahead',
         {
           type: 'track',
-          payload: { name: 'x', properties: { __timestamp: new Date(Date.now() + 2 * 3600_000).toISOString() } },
+          payload: { name: 'x', properties: { __timestamp: new Date(Date.now() + 2 * HOUR_MS).toISOString() } },
         },
         /__timestamp.*1 hour/,
       ],
@@ -341,7 +333,7 @@ describe('POST /track', () => {
     const read = await post(body, keyHeaders(reader));
     expect(read.status).toBe(403);
     expect(read.body.error).toBe('FORBIDDEN');
-    const get = await fetch(`${server.url}/track`);
+    const get = await fetch(`${t.url}/track`);
     expect(get.status).toBe(405);
   });
 
@@ -365,7 +357,7 @@ describe('POST /track', () => {
         else controller.enqueue(chunk);
       },
     });
-    const streamed = await fetch(`${server.url}/track`, {
+    const streamed = await fetch(`${t.url}/track`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...keyHeaders(writer) },
       body,
@@ -400,8 +392,8 @@ describe('POST /track', () => {
       }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json() }) as Reply);
 
     // Not trusted (the default): a client cannot pose as other devices by setting the header.
-    const plain = await send(server.url);
-    const spoofed = await send(server.url, '203.0.113.9');
+    const plain = await send(t.url);
+    const spoofed = await send(t.url, '203.0.113.9');
     expect(from(spoofed)).toBe(from(plain));
 
     const proxied = await listen(createApp({ database: t.db, production: false, trustProxy: true }), 0, '127.0.0.1');
@@ -458,7 +450,7 @@ describe('browsers', () => {
   });
 
   it('answers the CORS preflight for the OpenPanel headers', async () => {
-    const response = await fetch(`${server.url}/track`, {
+    const response = await fetch(`${t.url}/track`, {
       method: 'OPTIONS',
       headers: {
         origin: allowed,

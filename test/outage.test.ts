@@ -7,7 +7,7 @@ import type { PrismaClient } from '../src/generated/prisma/client.ts';
 import { createApp, type App } from '../src/http/app.ts';
 import { listen, type RunningServer } from '../src/http/server.ts';
 import { KeyService, type CreatedKey } from '../src/services/keys.ts';
-import { keyHeaders } from './helpers/app.ts';
+import { keyHeaders } from './helpers/http.ts';
 import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
 
 // Database outages: requests get 503 with Retry-After (GraphQL code

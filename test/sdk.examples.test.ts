@@ -1,22 +1,17 @@
 import { fileURLToPath } from 'node:url';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import * as backend from '../examples/node-backend.ts';
 import * as queries from '../examples/queries.ts';
-import { listen, type RunningServer } from '../src/http/server.ts';
 import { GroupGraphClient } from '../src/sdk/index.ts';
+import { DAY_MS, HOUR_MS } from '../src/time.ts';
 import { useTestApp } from './helpers/app.ts';
 import { runNode } from './helpers/process.ts';
 
 // The two consumer examples, run against a real server: what they send is
 // stored with the groups their comments promise, and the typed queries read it back.
-const t = useTestApp();
-let server: RunningServer;
-beforeAll(async () => {
-  server = await listen(t.app, 0, '127.0.0.1');
-});
-afterAll(() => server.close());
+const t = useTestApp({ transport: 'http' });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,7 +23,7 @@ describe('examples/', () => {
   it('node-backend.ts tracks server-side: events inherit the memberships recorded at login; queries.ts reads them typed', async () => {
     const writer = await t.createKey('write');
     const reader = await t.createKey('read', writer.projectId);
-    const connection = { url: server.url, clientId: writer.clientId, clientSecret: writer.clientSecret };
+    const connection = { url: t.url, clientId: writer.clientId, clientSecret: writer.clientSecret };
 
     await backend.main(connection);
     const analytics = backend.createAnalytics(connection);
@@ -52,13 +47,13 @@ describe('examples/', () => {
     expect(profile).toMatchObject({ email: 'ada@globex.io', firstName: 'Ada' });
 
     const client = new GroupGraphClient({
-      url: server.url,
+      url: t.url,
       clientId: reader.clientId,
       clientSecret: reader.clientSecret,
     });
     expect(await queries.groupTypeCounts(client)).toEqual({ company: 1, team: 1 });
-    const from = new Date(Date.now() - 3600_000);
-    const to = new Date(Date.now() + 3600_000);
+    const from = new Date(Date.now() - HOUR_MS);
+    const to = new Date(Date.now() + HOUR_MS);
     expect(await queries.companyReport(client, from, to)).toEqual([
       {
         id: 'org_globex',
@@ -71,7 +66,7 @@ describe('examples/', () => {
       },
     ]);
     // Nothing in an earlier window.
-    const lastYear = new Date(Date.now() - 365 * 24 * 3600_000);
+    const lastYear = new Date(Date.now() - 365 * DAY_MS);
     expect((await queries.companyReport(client, lastYear, from))[0]).toMatchObject({ events: 0, activeUsers: 0 });
     expect(await queries.exportsByPlan(client, 'pro')).toEqual([{ profileId: 'user_42', groups: ['org_globex'] }]);
     expect(await queries.exportsByPlan(client, 'enterprise')).toEqual([]);
@@ -85,7 +80,7 @@ describe('examples/', () => {
 
     // Both run as scripts too, the way their headers say.
     const env = {
-      GROUPGRAPH_URL: server.url,
+      GROUPGRAPH_URL: t.url,
       GROUPGRAPH_CLIENT_ID: reader.clientId,
       GROUPGRAPH_CLIENT_SECRET: reader.clientSecret,
     };
@@ -98,7 +93,7 @@ describe('examples/', () => {
 
     const other = await t.createKey('write');
     const sent = await runScript('examples/node-backend.ts', {
-      GROUPGRAPH_URL: server.url,
+      GROUPGRAPH_URL: t.url,
       GROUPGRAPH_CLIENT_ID: other.clientId,
       GROUPGRAPH_CLIENT_SECRET: other.clientSecret,
     });

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,7 +10,7 @@ import {
   type GroupGraphError,
   type RetryInfo,
 } from '../src/sdk/index.ts';
-import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
+import { createServerStorage, engine } from './helpers/db.ts';
 import { runCli, startServer, type ServerProcess } from './helpers/process.ts';
 
 // Acceptance: the network dies mid-flush — an acknowledgement is lost after the
@@ -95,15 +92,9 @@ describe(`SDK retries across a server restart on ${engine}`, () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    if (engine === 'postgres') {
-      const empty = await createEmptyPostgresDatabase();
-      env = { DATABASE_URL: empty.url, DATA_DIR: undefined, PORT: String(port) };
-      cleanup = () => empty.drop();
-    } else {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-sdk-retry-'));
-      env = { DATA_DIR: dataDir, DATABASE_URL: undefined, PORT: String(port) };
-      cleanup = async () => rmSync(dataDir, { recursive: true, force: true });
-    }
+    const storage = await createServerStorage();
+    env = { ...storage.env, PORT: String(port) };
+    cleanup = storage.dispose;
   });
   afterAll(async () => {
     await server?.stop('SIGKILL');

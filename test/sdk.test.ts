@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createApp } from '../src/http/app.ts';
-import { listen, type RunningServer } from '../src/http/server.ts';
+import { listen } from '../src/http/server.ts';
 import type { CreatedKey } from '../src/services/keys.ts';
 import {
   EventsDocument,
@@ -18,13 +18,7 @@ import { uniqueId, useTestApp } from './helpers/app.ts';
 // Every code example of the product spec (SPEC-groups.md), written with the SDK
 // exactly as the spec writes it, against a real server over HTTP; then the
 // stored rows are read back to check each event carries exactly the spec's groups.
-const t = useTestApp();
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await listen(t.app, 0, '127.0.0.1');
-});
-afterAll(() => server.close());
+const t = useTestApp({ transport: 'http' });
 
 interface Harness {
   op: GroupGraph;
@@ -42,7 +36,7 @@ async function setup(options: Partial<GroupGraphOptions> = {}, url?: string): Pr
   const errors: GroupGraphError[] = [];
   const retries: RetryInfo[] = [];
   const op = new GroupGraph({
-    url: url ?? server.url,
+    url: url ?? t.url,
     clientId: key.clientId,
     clientSecret: key.clientSecret,
     flushIntervalMs: 10,
@@ -533,12 +527,12 @@ describe('SDK delivery', () => {
     op.track('typed_read', { plan: 'pro' });
     await op.flush();
 
-    const writer = new GroupGraphClient({ url: server.url, clientId: key.clientId, clientSecret: key.clientSecret });
+    const writer = new GroupGraphClient({ url: t.url, clientId: key.clientId, clientSecret: key.clientSecret });
     await expect(writer.request(EventsDocument, {})).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });
 
     const readKey = await t.createKey('read', key.projectId);
     const reader = new GroupGraphClient({
-      url: `${server.url}/graphql`,
+      url: `${t.url}/graphql`,
       clientId: readKey.clientId,
       clientSecret: readKey.clientSecret,
     });

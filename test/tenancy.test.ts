@@ -63,7 +63,7 @@ describe('tenant isolation', () => {
       'mutation { setGroup(profileId: "user_a", groupId: "org_a") { id } }',
       `mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a", properties: { note: "${A_SECRET}" } }) { duplicate } }`,
     ];
-    for (const op of seed) expect((await t.gql(op, {}, a)).errors).toBeUndefined();
+    for (const op of seed) await t.ok(op, {}, a);
   });
 
   it('every root field has a cross-project call here', () => {

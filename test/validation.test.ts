@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { HOUR_MS } from '../src/time.ts';
 import { useTestApp } from './helpers/app.ts';
 
 // Every bad argument is a GraphQL error with extensions.code (and the field path
@@ -55,7 +56,7 @@ const cases: [label: string, query: string, variables: Record<string, unknown>, 
   [
     'event time over 1 hour ahead',
     TRACK,
-    { i: { name: 'x', timestamp: new Date(Date.now() + 2 * 3600_000).toISOString() } },
+    { i: { name: 'x', timestamp: new Date(Date.now() + 2 * HOUR_MS).toISOString() } },
     'input.timestamp',
   ],
   ['empty profile id on identify', IDENTIFY, { i: { profileId: '' } }, 'input.profileId'],
@@ -138,10 +139,9 @@ describe('bad input', () => {
   });
 
   it('properties at the limits are accepted', async () => {
-    const result = await t.gql(UPSERT, {
+    await t.ok(UPSERT, {
       i: { id: 'edge', name: 'n'.repeat(200), properties: { ...deep(10), blob: 'x'.repeat(30_000) } },
     });
-    expect(result.errors).toBeUndefined();
     await t.db.prisma.group.delete({ where: { projectId_id: { projectId: t.rootKey.projectId, id: 'edge' } } });
   });
 

@@ -8,6 +8,7 @@ import { MigrationError } from '../db/migrator.ts';
 import { AppError } from '../services/errors.ts';
 import { AdminSocketError, adminSocketPath, callAdminSocket } from '../http/adminSocket.ts';
 import { isMode, KeyService, MODES, type CreatedKey, type KeyInfo } from '../services/keys.ts';
+import { CommandError, isParseArgsError, UsageError } from './errors.ts';
 import { checkSchema, writeSchema } from './schemaArtifact.ts';
 
 const USAGE = `groupgraph — typed GraphQL analytics for groups
@@ -25,8 +26,6 @@ Usage:
   groupgraph schema check                fail when schema/schema.graphql is stale
   groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
 `;
-
-class UsageError extends Error {}
 
 /**
  * Runs key administration on the database; when a running server holds the
@@ -189,14 +188,15 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || isParseArgsError(error)) {
     console.error(`groupgraph: ${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
   } else if (
     error instanceof ConfigError ||
     error instanceof MigrationError ||
     error instanceof DataDirLockedError ||
-    error instanceof AppError
+    error instanceof AppError ||
+    error instanceof CommandError
   ) {
     console.error(`groupgraph: ${error.message}`);
     process.exitCode = 1;

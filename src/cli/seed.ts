@@ -3,16 +3,15 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/database.ts';
 import { DataDirLockedError } from '../db/dataDirLock.ts';
-import { seedDemo } from '../services/demo.ts';
-import { ValidationError } from '../services/errors.ts';
+import { seedDemo } from './demo/insert.ts';
+import { CommandError, UsageError } from './errors.ts';
 
 export const SEED_USAGE = 'groupgraph seed --demo [--events <n>] [--project <id>] [--days <n>] [--seed <n>]';
 
 function positiveInteger(value: string | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new ValidationError(flag, `must be an integer between 1 and ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} must be an integer between 1 and ${max}`);
   return n;
 }
 
@@ -51,14 +50,14 @@ export async function seed(argv: string[]): Promise<void> {
       seed: { type: 'string' },
     },
   });
-  if (!values.demo) throw new ValidationError('--demo', `seed only makes demo data so far: ${SEED_USAGE}`);
+  if (!values.demo) throw new UsageError(`seed only makes demo data so far: ${SEED_USAGE}`);
   const events = positiveInteger(values.events, '--events', 100_000, 50_000_000);
   const days = positiveInteger(values.days, '--days', 90, 3650);
   const seedNumber = positiveInteger(values.seed, '--seed', 1, 2 ** 31);
   const config = loadConfig();
   const database = await openDatabase(config).catch((error: unknown) => {
     if (error instanceof DataDirLockedError) {
-      throw new ValidationError('DATA_DIR', `${error.message} Stop the server, seed, then start it again.`);
+      throw new CommandError(`${error.message} Stop the server, seed, then start it again.`);
     }
     throw error;
   });

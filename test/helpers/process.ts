@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+// Child processes of the real command, for tests and benchmarks. No vitest here: bench/ imports it.
+
 export const CLI = fileURLToPath(new URL('../../bin/groupgraph.js', import.meta.url));
 
 export interface CliResult {
@@ -35,11 +37,23 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `groupgraph serve` on a free port and waits until it says where it listens. */
-export function startServer(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<ServerProcess> {
+export interface StartServerOptions {
+  /** Gives up (and kills the process) when it has not said where it listens by then (default 30 s). */
+  timeoutMs?: number;
+  /** Copies the server's stderr to ours as it comes (warnings during a long benchmark). */
+  echoStderr?: boolean;
+}
+
+/** Starts `groupgraph serve` on a free port of 127.0.0.1 with `env` on top of ours, and waits until it says where it listens. */
+export function startServer(
+  env: Record<string, string | undefined>,
+  options: StartServerOptions = {},
+): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -57,14 +71,17 @@ export function startServer(env: Record<string, string | undefined>, timeoutMs =
           url: match[1]!,
           output: () => output,
           stop(signal = 'SIGTERM') {
-            if (child.exitCode === null) child.kill(signal);
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             return exited;
           },
         });
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (data: Buffer) => {
+      onData(data);
+      if (options.echoStderr) process.stderr.write(data);
+    });
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code} before listening:\n${output}`));
