@@ -2,8 +2,8 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import path from 'node:path';
 
-import { AppError } from '../services/errors.ts';
 import type { KeyService, Mode } from '../services/keys.ts';
+import { codedError, restError } from './errors.ts';
 
 /**
  * The embedded database belongs to one process, so while `groupgraph serve` runs,
@@ -24,8 +24,8 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
   const socket = adminSocketPath(dataDir);
   rmSync(socket, { force: true }); // left by a process that died; we hold the data-dir lock
   const server = createServer(async (req, res) => {
-    const send = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(value));
     };
     try {
@@ -55,8 +55,13 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
       }
       send(404, { error: 'NOT_FOUND', message: `no admin route ${req.method} ${req.url}` });
     } catch (error) {
-      if (error instanceof AppError) send(400, { error: error.code, message: error.message });
-      else send(500, { error: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message) });
+      const coded = codedError(error);
+      if (!coded) {
+        // An owner-only socket on this machine: the operator may see the real message.
+        return send(500, { error: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message) });
+      }
+      const { status, body, headers } = restError(coded);
+      send(status, body, headers);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -26,11 +26,11 @@ export interface Services {
 }
 
 export interface ServiceOptions {
-  /** Most events one trackBatch may carry (TRACK_BATCH_MAX). */
-  trackBatchMax?: number;
+  /** Most events one trackBatch may carry. */
+  trackBatchMax: number;
 }
 
-export function createServices(prisma: PrismaClient, options: ServiceOptions = {}): Services {
+export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const groups = new GroupService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
   const memberships = new MembershipService(prisma);

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEFAULT_TRACK_BATCH_MAX } from '../config.ts';
 import type { Event, PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, ValidationError } from './errors.ts';
+import { AppError, UnavailableError, ValidationError } from './errors.ts';
 import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './limits.ts';
 
 export interface TrackInput {
@@ -70,7 +69,7 @@ export interface TrackBatchResult {
 }
 
 export interface IngestOptions {
-  /** Most events one trackBatch may carry (TRACK_BATCH_MAX). */
+  /** Most events one trackBatch may carry; the server passes its configured limit. Omitted: no limit. */
   trackBatchMax?: number;
 }
 
@@ -181,7 +180,7 @@ export class IngestService {
     private readonly prisma: PrismaClient,
     options: IngestOptions = {},
   ) {
-    this.trackBatchMax = options.trackBatchMax ?? DEFAULT_TRACK_BATCH_MAX;
+    this.trackBatchMax = options.trackBatchMax ?? Infinity;
   }
 
   /**
@@ -244,7 +243,7 @@ export class IngestService {
     // Read back for the groups the statement resolved; raw SQL costs half the ORM's CPU on this hot path.
     const [event] = await this.prisma.$queryRaw<Event[]>`
       SELECT * FROM "Event" WHERE "projectId" = ${projectId} AND "id" = ${id}`;
-    if (!event) throw new AppError('UNAVAILABLE', 'The event was not stored; retry with the same id.');
+    if (!event) throw new UnavailableError('The event was not stored; retry with the same id.');
     return { event, duplicate };
   }
 }
@@ -261,9 +260,7 @@ export async function withDeadlockRetry<T>(work: () => Promise<T>, attempts = 5)
     } catch (error) {
       if (!isRetryable(error)) throw error;
       if (attempt >= attempts) {
-        throw new AppError('UNAVAILABLE', 'The database is busy with conflicting writes; retry shortly.', {
-          retryAfterSeconds: 1,
-        });
+        throw new UnavailableError('The database is busy with conflicting writes; retry shortly.', 1);
       }
       await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()));
     }
