@@ -1,7 +1,7 @@
 import { AppError, ValidationError } from './errors.ts';
 import type { GroupService } from './groups.ts';
-import { eventTime, requireId } from './limits.ts';
-import { validate, type IngestService, type StoredEvent } from './ingest.ts';
+import { eventTime, requireId } from './validation.ts';
+import { toEventRow, type IngestService, type StoredEvent } from './ingest.ts';
 import type { MembershipService } from './memberships.ts';
 import type { ProfileService } from './profiles.ts';
 import type { SessionService } from './sessions.ts';
@@ -143,7 +143,7 @@ export class OpenPanelService {
         const stored: Payload = { ...properties };
         if (reserved.__path !== undefined) stored.path = reserved.__path;
         if (reserved.__referrer !== undefined) stored.referrer = reserved.__referrer;
-        const row = validate(
+        const row = toEventRow(
           {
             id: optionalString(payload.id, 'payload.id'),
             name: optionalString(payload.name, 'payload.name') ?? '',
