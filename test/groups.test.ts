@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { uniqueId, useTestApp, type GraphQLResponse } from './helpers/app.ts';
 
-// Each example of the product spec (SPEC-groups.md), walked end to end over real
-// HTTP, asserting both the stored rows and what the queries return.
+// Each group-analytics example (README, "GraphQL examples"), walked end to end
+// over real HTTP, asserting both the stored rows and what the queries return.
 const t = useTestApp();
 
 async function ok<T = Record<string, any>>(
@@ -46,7 +46,7 @@ async function track(gql: (q: string, v?: Record<string, unknown>) => Promise<an
   return (await gql(TRACK, { input })).track.event as { id: string; groupIds: string[] };
 }
 
-describe('the product spec, end to end over HTTP', () => {
+describe('group analytics, end to end over HTTP', () => {
   it('full login flow: identify → upsertGroup → setGroup → track tags every event with the group', async () => {
     const { gql, rows } = await project();
     const identified = await gql(IDENTIFY, {

@@ -4,8 +4,9 @@ import { createApp } from '../src/http/app.ts';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { keyHeaders, uniqueId, useTestApp } from './helpers/app.ts';
 
-// trackBatch (DESIGN §2, §4): per-item validation, exactly-once storage, one
-// bulk statement per batch, event time rules and the batch size limit.
+// trackBatch (docs/architecture.md, "Write path"): per-item validation,
+// exactly-once storage, one bulk statement per batch, event time rules and the
+// batch size limit.
 const t = useTestApp();
 
 const BATCH = `mutation($events: [TrackInput!]!) {

@@ -51,7 +51,7 @@ const events = (projectId: string) =>
   t.db.prisma.event.findMany({ where: { projectId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
 
 describe('the unchanged @openpanel/sdk', () => {
-  it('runs the login flow of the product spec; GraphQL returns what it sent', async () => {
+  it('runs the login flow; GraphQL returns what it sent', async () => {
     const { writer, query, projectId } = await project();
     const op = new OpenPanel({ clientId: writer.clientId, clientSecret: writer.clientSecret, apiUrl: server.url });
     const replies: string[] = [];
