@@ -127,6 +127,9 @@ describe('one status table for /graphql, POST /track and the admin socket', () =
         status: ERROR_STATUS.VALIDATION_FAILED.status,
         body: { error: 'VALIDATION_FAILED', message: expect.stringContaining('mode') },
       });
+      const noRoute = await call('/keys/rotate', {});
+      expect(noRoute.status).toBe(ERROR_STATUS.NOT_FOUND.status);
+      expect(noRoute.body.error).toBe('NOT_FOUND');
       const unknown = await call('/keys/revoke', { clientId: uniqueId('nobody') });
       expect(unknown).toEqual({
         status: ERROR_STATUS.NOT_FOUND.status,

@@ -2,6 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import path from 'node:path';
 
+import { AppError } from '../services/errors.ts';
 import type { KeyService, Mode } from '../services/keys.ts';
 import { codedError, restError } from './errors.ts';
 
@@ -53,7 +54,7 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
       if (req.method === 'POST' && req.url === '/origins/remove') {
         return send(200, await keys.removeAllowedOrigins(String(body.projectId), origins));
       }
-      send(404, { error: 'NOT_FOUND', message: `no admin route ${req.method} ${req.url}` });
+      throw new AppError('NOT_FOUND', `no admin route ${req.method} ${req.url}`);
     } catch (error) {
       const coded = codedError(error);
       if (!coded) {
