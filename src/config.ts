@@ -1,15 +1,22 @@
 import path from 'node:path';
 
+// The only module that reads the environment (model: a typed env module read
+// once at start-up). Everything else is handed values: the HTTP app, the
+// database and the services never look at process.env.
+
 export interface Config {
   /** GRAPHQL_INTROSPECTION=false turns schema introspection off. */
   introspection: boolean;
+  /** MAX_BODY_BYTES: the largest /graphql request body. */
   maxBodyBytes: number;
+  /** RATE_LIMIT_PER_SECOND (0 = off), RATE_LIMIT_BURST, REDIS_URL (share buckets between processes). */
   rateLimit: { perSecond: number; burst: number; redisUrl?: string };
   port: number;
   host: string;
   /** PostgreSQL server; when unset the embedded PGlite database under dataDir is used. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** NODE_ENV=production: masks unexpected errors and hides GraphiQL's prefilled key. */
   production: boolean;
   /** Pool size for PostgreSQL. */
   databasePoolSize: number;
@@ -20,6 +27,20 @@ export interface Config {
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
   trustProxy: boolean;
 }
+
+/** Every setting's default, written once; code that is not handed a setting falls back to these. */
+export const DEFAULTS = {
+  introspection: true,
+  maxBodyBytes: 5 * 1024 * 1024,
+  rateLimit: { perSecond: 500, burst: 1000 },
+  port: 4000,
+  host: '0.0.0.0',
+  dataDir: '.data',
+  databasePoolSize: 10,
+  databaseConnectTimeoutMs: 5000,
+  trackBatchMax: 1000,
+  trustProxy: false,
+} as const;
 
 export class ConfigError extends Error {}
 
@@ -44,28 +65,27 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
 /** Reads and validates the environment once, at start-up. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
-    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', true),
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', DEFAULTS.introspection),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 1024, 1024 * 1024 * 1024),
     rateLimit: {
-      perSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 500, 0, 1_000_000),
-      burst: integer(env, 'RATE_LIMIT_BURST', 1000, 1, 10_000_000),
+      perSecond: integer(env, 'RATE_LIMIT_PER_SECOND', DEFAULTS.rateLimit.perSecond, 0, 1_000_000),
+      burst: integer(env, 'RATE_LIMIT_BURST', DEFAULTS.rateLimit.burst, 1, 10_000_000),
       redisUrl: env.REDIS_URL || undefined,
     },
-    port: integer(env, 'PORT', 4000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
+    port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
+    host: env.HOST || DEFAULTS.host,
     databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: path.resolve(env.DATA_DIR || '.data'),
+    dataDir: path.resolve(env.DATA_DIR || DEFAULTS.dataDir),
     production: env.NODE_ENV === 'production',
-    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-    databaseConnectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
-    trackBatchMax: readTrackBatchMax(env),
-    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', DEFAULTS.databasePoolSize, 1, 1000),
+    databaseConnectTimeoutMs: integer(
+      env,
+      'DATABASE_CONNECT_TIMEOUT_MS',
+      DEFAULTS.databaseConnectTimeoutMs,
+      100,
+      600_000,
+    ),
+    trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
+    trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
   };
-}
-
-export const DEFAULT_TRACK_BATCH_MAX = 1000;
-
-/** TRACK_BATCH_MAX: the largest trackBatch accepted (default 1,000). */
-export function readTrackBatchMax(env: NodeJS.ProcessEnv = process.env): number {
-  return integer(env, 'TRACK_BATCH_MAX', DEFAULT_TRACK_BATCH_MAX, 1, 100_000);
 }

@@ -14,7 +14,7 @@ import {
 import { useTestApp } from './helpers/app.ts';
 import type { Operation } from './helpers/http.ts';
 
-// Each example of the product spec, walked end to end over real HTTP,
+// Each group-analytics example (README, "GraphQL examples"), walked end to end over real HTTP,
 // asserting both the stored rows and what the queries return. The SDK's
 // documents (schema/operations) where one exists; the operations below where
 // a test reads back more than they select, or the SDK has no such call.
@@ -52,7 +52,7 @@ async function track(gql: ProjectGql, input: Record<string, unknown>) {
   return (await gql(TRACK, { input })).track.event as { id: string; groupIds: string[] };
 }
 
-describe('the product spec, end to end over HTTP', () => {
+describe('group analytics, end to end over HTTP', () => {
   it('full login flow: identify → upsertGroup → setGroup → track tags every event with the group', async () => {
     const { gql, rows } = await project();
     const identified = await gql(IDENTIFY, {

@@ -7,8 +7,9 @@ import { MINUTE_MS } from '../src/time.ts';
 import { uniqueId, useTestApp } from './helpers/app.ts';
 import { keyHeaders } from './helpers/http.ts';
 
-// trackBatch (DESIGN §2, §4): per-item validation, exactly-once storage, one
-// bulk statement per batch, event time rules and the batch size limit.
+// trackBatch (docs/architecture.md, "Write path"): per-item validation,
+// exactly-once storage, one bulk statement per batch, event time rules and the
+// batch size limit.
 const t = useTestApp();
 
 const BATCH = `mutation($events: [TrackInput!]!) {

@@ -44,7 +44,7 @@ const events = (projectId: string) =>
   t.db.prisma.event.findMany({ where: { projectId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
 
 describe('the unchanged @openpanel/sdk', () => {
-  it('runs the login flow of the product spec; GraphQL returns what it sent', async () => {
+  it('runs the login flow; GraphQL returns what it sent', async () => {
     const { writer, query, projectId } = await project();
     const op = new OpenPanel({ clientId: writer.clientId, clientSecret: writer.clientSecret, apiUrl: t.url });
     const replies: string[] = [];
@@ -309,6 +309,21 @@ describe('POST /track', () => {
       ['assign_group without groupIds', { type: 'assign_group', payload: { profileId: 'u' } }, /groupIds/],
       ['increment by text', { type: 'increment', payload: { profileId: 'u', property: 'n', value: 'x' } }, /value/],
       ['group without id', { type: 'group', payload: { type: 'company' } }, /id/],
+      ['not an object', ['track'], /body: must be a JSON object/],
+      ['type not a string', { type: 7, payload: {} }, /^type: must be one of track,/],
+      ['properties not an object', { type: 'track', payload: { name: 'x', properties: [] } }, /payload\.properties:/],
+      ['a group id that is not a string', { type: 'track', payload: { name: 'x', groups: ['g', 2] } }, /groups\[1\]/],
+      ['identify with a null profileId', { type: 'identify', payload: { profileId: null } }, /profileId.*required/],
+      [
+        'decrement by Infinity (JSON has none: a string)',
+        { type: 'decrement', payload: { value: 'Infinity' } },
+        /value/,
+      ],
+      [
+        '__ip not a string',
+        { type: 'track', payload: { name: 'x', properties: { __ip: 1 } } },
+        /__ip: must be a string/,
+      ],
     ];
     for (const [label, body, message] of cases) {
       const reply = await post(body, headers);

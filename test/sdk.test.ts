@@ -15,8 +15,8 @@ import {
 import { parseRetryAfter, retryDelay } from '../src/sdk/retry.ts';
 import { uniqueId, useTestApp } from './helpers/app.ts';
 
-// Every code example of the product spec (SPEC-groups.md), written with the SDK
-// exactly as the spec writes it, against a real server over HTTP; then the
+// The group-analytics walkthrough (README, "SDK"), written with the SDK exactly
+// as README writes it, against a real server over HTTP; then the
 // stored rows are read back to check each event carries exactly the spec's groups.
 const t = useTestApp({ transport: 'http' });
 
@@ -77,7 +77,7 @@ async function currentMemberships(projectId: string) {
   return rows.map((m) => `${m.profileId}→${m.groupId}`).sort();
 }
 
-describe('the product spec with the SDK, against a real server', () => {
+describe('group analytics with the SDK, against a real server', () => {
   it('full login flow: identify → setGroup (group not created yet) → track tags every event', async () => {
     const { op, key, errors } = await setup();
     // 1. Identify the user
@@ -275,7 +275,7 @@ describe('the product spec with the SDK, against a real server', () => {
       op.setGroup(workspace.id);
       op.track(`opened_${workspace.id}`);
     }
-    // The spec's setGroup adds to the list; leaving a workspace is removeGroups.
+    // setGroup adds to the list; leaving a workspace is removeGroups.
     op.removeGroups(['ws_alpha']);
     op.track('after_leaving_alpha');
     await op.flush();

@@ -41,9 +41,7 @@ async function withKeys<T>(
     database = await openDatabase(config);
   } catch (error) {
     if (error instanceof DataDirLockedError && existsSync(adminSocketPath(config.dataDir))) {
-      return viaServer(config.dataDir).catch((e: unknown) => {
-        throw e instanceof AdminSocketError ? new AppError('VALIDATION_FAILED', e.message) : e;
-      });
+      return viaServer(config.dataDir);
     }
     throw error;
   }
@@ -196,7 +194,8 @@ try {
     error instanceof MigrationError ||
     error instanceof DataDirLockedError ||
     error instanceof AppError ||
-    error instanceof CommandError
+    error instanceof CommandError ||
+    error instanceof AdminSocketError
   ) {
     console.error(`groupgraph: ${error.message}`);
     process.exitCode = 1;

@@ -6,6 +6,7 @@ import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 
+import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
@@ -35,7 +36,7 @@ function clientFor(adapter: SqlDriverAdapterFactory, options: OpenOptions): Pris
 
 export interface PostgresOptions extends OpenOptions {
   poolSize?: number;
-  /** How long opening a connection may take before the query fails (default 5 s). */
+  /** How long opening a connection may take before the query fails. */
   connectTimeoutMs?: number;
 }
 
@@ -54,8 +55,8 @@ function preparedIngestStatement(query: { sql: string }): string {
 export function openPostgres(url: string, options: PostgresOptions = {}): Database {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    max: options.poolSize ?? DEFAULTS.databasePoolSize,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
   });
   // An idle client losing its connection must not crash the process; the next
   // query gets a fresh connection or a clear error.
@@ -66,7 +67,10 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     prisma,
     async migrate(migrations) {
       // A dedicated session: the advisory lock and each transaction stay on it.
-      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+      const client = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
+      });
       client.on('error', () => {});
       await client.connect();
       try {

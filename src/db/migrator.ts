@@ -18,6 +18,11 @@ export interface Migration {
 
 export class MigrationError extends Error {}
 
+// Our own migrator rather than node-pg-migrate, postgres-migrations or umzug:
+// `prisma migrate` cannot run here (no native schema engine), the history must
+// be Prisma's own `_prisma_migrations` table so Prisma's tools read it, and it
+// must run on PGlite as well as PostgreSQL. None of those libraries writes that
+// table, so adopting one would add an adapter without removing code.
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 
 // The lock key `prisma migrate deploy` uses, so our migrator and Prisma's never run at once.

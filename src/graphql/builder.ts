@@ -9,6 +9,9 @@ import { AppError } from '../services/errors.ts';
 import type { Context } from './context.ts';
 import { DateTimeScalar, JSONScalar } from './scalars.ts';
 
+// Naming: every Pothos ref bound to a name ends in `Ref` (`TrackInputRef` for the
+// GraphQL input TrackInput), so it never clashes with the service type of the
+// same name (ingest's TrackResult) and needs no import alias.
 export const builder = new SchemaBuilder<{
   Context: Context;
   PrismaTypes: PrismaTypes;

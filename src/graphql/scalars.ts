@@ -1,5 +1,14 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 
+// Our own DateTime and JSON rather than graphql-scalars' DateTimeResolver and
+// JSONResolver (tried with graphql-scalars 2.0.0; test/scalars.test.ts holds
+// what ours promise):
+// - its DateTime takes RFC 3339 date-times only: a date alone ("2026-01-01",
+//   midnight UTC, handy for day ranges) or "2026-01-01 12:00Z" would be refused;
+// - its parse errors carry no code, so a bad literal would not be VALIDATION_FAILED;
+// - its JSON turns an enum literal (`properties: { plan: PRO }`) into undefined,
+//   silently dropping the value, where ours refuses it.
+
 function invalid(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'VALIDATION_FAILED' } });
 }

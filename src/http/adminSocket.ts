@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { AppError } from '../services/errors.ts';
 import type { KeyService, Mode } from '../services/keys.ts';
+import { codedError, restError } from './errors.ts';
 
 /**
  * The embedded database belongs to one process, so while `groupgraph serve` runs,
@@ -24,8 +25,8 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
   const socket = adminSocketPath(dataDir);
   rmSync(socket, { force: true }); // left by a process that died; we hold the data-dir lock
   const server = createServer(async (req, res) => {
-    const send = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(value));
     };
     try {
@@ -53,10 +54,15 @@ export async function listenAdminSocket(dataDir: string, keys: KeyService): Prom
       if (req.method === 'POST' && req.url === '/origins/remove') {
         return send(200, await keys.removeAllowedOrigins(String(body.projectId), origins));
       }
-      send(404, { error: 'NOT_FOUND', message: `no admin route ${req.method} ${req.url}` });
+      throw new AppError('NOT_FOUND', `no admin route ${req.method} ${req.url}`);
     } catch (error) {
-      if (error instanceof AppError) send(400, { error: error.code, message: error.message });
-      else send(500, { error: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message) });
+      const coded = codedError(error);
+      if (!coded) {
+        // An owner-only socket on this machine: the operator may see the real message.
+        return send(500, { error: 'INTERNAL_SERVER_ERROR', message: String((error as Error).message) });
+      }
+      const { status, body, headers } = restError(coded);
+      send(status, body, headers);
     }
   });
   await new Promise<void>((resolve, reject) => {

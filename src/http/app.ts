@@ -2,14 +2,13 @@ import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import { readCredentials } from '../auth/credentials.ts';
-import { readTrackBatchMax } from '../config.ts';
+import { DEFAULTS } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Context } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
-import { AppError } from '../services/errors.ts';
 import { createServices } from '../services/index.ts';
-import { isDatabaseUnavailable, maskError, toGraphQLError } from './errors.ts';
+import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
 import { createTrackHandler } from './track.ts';
@@ -21,33 +20,31 @@ export interface AppOptions {
   production: boolean;
   /** Headers GraphiQL starts with (the first root key), outside production. */
   graphiqlHeaders?: Record<string, string>;
-  /** Introspection (default on) and the request body limit (default 5 MB). */
+  // The settings below come from Config; omitted ones take config.ts's DEFAULTS.
+  /** Introspection and the request body limit. */
   hardening?: Partial<Omit<HardeningOptions, 'production'>>;
-  /** Per-client token buckets (default 500/s, bursts of 1,000). */
+  /** Per-client token buckets. */
   rateLimit?: RateLimitOptions;
-  /** Most events one trackBatch may carry (default: TRACK_BATCH_MAX, else 1,000). */
+  /** Most events one trackBatch may carry. */
   trackBatchMax?: number;
-  /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP (TRUST_PROXY; default off). */
+  /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP. */
   trustProxy?: boolean;
 }
-
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { perSecond: 500, burst: 1000 };
-export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 export type App = YogaServerInstance<Record<string, never>, Context> & { rateLimiter: RateLimiter };
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
   const services = createServices(options.database.prisma, {
-    trackBatchMax: options.trackBatchMax ?? readTrackBatchMax(),
+    trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
   });
-  const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
   const track = createTrackHandler({
     keys: services.keys,
     openpanel: services.openpanel,
     production: options.production,
     rateLimit: (clientId) => rateLimiter.take(clientId),
-    trustProxy: options.trustProxy,
+    trustProxy: options.trustProxy ?? DEFAULTS.trustProxy,
   });
 
   const routes: Plugin = {
@@ -76,51 +73,48 @@ export function createApp(options: AppOptions): App {
     plugins: [
       routes,
       ...hardeningPlugins({
-        introspection: options.hardening?.introspection ?? true,
-        maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+        introspection: options.hardening?.introspection ?? DEFAULTS.introspection,
+        maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
         production: options.production,
       }),
     ],
+    // What this throws (bad credentials, rate limit, database down) reaches
+    // maskError like a resolver's error, so it keeps its code and HTTP status.
     async context({ request }) {
-      try {
-        const { clientId, clientSecret } = readCredentials(request.headers);
-        const principal = await services.keys.authenticate(clientId, clientSecret);
-        await rateLimiter.take(principal.clientId);
-        return Object.freeze({
-          projectId: principal.projectId,
-          mode: principal.mode,
-          clientId: principal.clientId,
-          services,
-          loaders: createLoaders(services, principal.projectId),
-        });
-      } catch (error) {
-        if (error instanceof AppError) throw toGraphQLError(error);
-        if (isDatabaseUnavailable(error)) {
-          throw toGraphQLError(
-            new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }),
-          );
-        }
-        throw error;
-      }
+      const { clientId, clientSecret } = readCredentials(request.headers);
+      const principal = await services.keys.authenticate(clientId, clientSecret);
+      await rateLimiter.take(principal.clientId);
+      return Object.freeze({
+        projectId: principal.projectId,
+        mode: principal.mode,
+        clientId: principal.clientId,
+        services,
+        loaders: createLoaders(services, principal.projectId),
+      });
     },
   });
   return Object.assign(yoga, { rateLimiter });
 }
 
-/** Expected failures (bad input, unknown key) are the client's business, not the operator's. */
+/**
+ * Failures a client can act on (bad input, unknown key, graphql-js's own
+ * errors) are the client's business, not the operator's; unexpected errors and
+ * a database that does not answer are logged.
+ */
+function forOperator(arg: unknown): boolean {
+  const original = arg instanceof GraphQLError ? (arg.originalError ?? arg) : arg;
+  if (original instanceof GraphQLError) return false;
+  const coded = codedError(original);
+  return !coded || coded.code === 'UNAVAILABLE';
+}
+
 function logger(production: boolean) {
-  const expected = (args: unknown[]) =>
-    args.some((a) => {
-      if (a instanceof AppError) return true;
-      if (!(a instanceof GraphQLError)) return false;
-      return !a.originalError || a.originalError instanceof AppError || a.originalError instanceof GraphQLError;
-    });
   return {
     debug: () => {},
     info: production ? () => {} : (...args: unknown[]) => console.info(...args),
     warn: (...args: unknown[]) => console.warn(...args),
     error: (...args: unknown[]) => {
-      if (!expected(args)) console.error(...args);
+      if (args.some(forOperator)) console.error(...args);
     },
   };
 }

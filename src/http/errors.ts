@@ -1,13 +1,24 @@
 import { PothosValidationError } from '@pothos/core';
 import { GraphQLError } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
+import { createGraphQLError, maskError as yogaMaskError } from 'graphql-yoga';
 
-import { AppError, type ErrorCode } from '../services/errors.ts';
+import { AppError, UnavailableError, type ErrorCode } from '../services/errors.ts';
 
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
-  UNAUTHENTICATED: 401,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
+/**
+ * The HTTP status of every error code: the one table /graphql, POST /track and
+ * the admin socket answer from. REST answers always carry the status. On
+ * /graphql only codes that fail the whole request (`wholeRequest`: who is
+ * asking, how often, whether the database answers) set it; the others are
+ * field errors beside partial data, which GraphQL over HTTP answers with 200.
+ */
+export const ERROR_STATUS: Record<ErrorCode, { status: number; wholeRequest: boolean }> = {
+  VALIDATION_FAILED: { status: 400, wholeRequest: false },
+  UNAUTHENTICATED: { status: 401, wholeRequest: true },
+  FORBIDDEN: { status: 403, wholeRequest: false },
+  NOT_FOUND: { status: 404, wholeRequest: false },
+  PAYLOAD_TOO_LARGE: { status: 413, wholeRequest: true },
+  RATE_LIMITED: { status: 429, wholeRequest: true },
+  UNAVAILABLE: { status: 503, wholeRequest: true },
 };
 
 /** Connection-level failures: the database is down or unreachable, not the request's fault. */
@@ -35,50 +46,64 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The coded failure behind an error, or undefined when nobody planned for it
+ * (then it is masked). Besides our own errors: a row that vanished between being
+ * listed and being loaded (a deleted group), Pothos's own argument checks (a
+ * malformed connection cursor, first with last…) and a database that does not answer.
+ */
+export function codedError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if ((error as { code?: unknown } | null)?.code === 'P2025')
+    return new AppError('NOT_FOUND', 'The record no longer exists');
+  if (error instanceof PothosValidationError) return new AppError('VALIDATION_FAILED', error.message);
+  if (isDatabaseUnavailable(error)) return new UnavailableError();
+  return undefined;
+}
+
+function retryAfterHeader(error: AppError): Record<string, string> {
+  const seconds = error.details.retryAfterSeconds;
+  return typeof seconds === 'number' ? { 'Retry-After': String(seconds) } : {};
+}
+
+/** A REST error answer (POST /track, the admin socket): `{ error: code, message }` with the table's status. */
+export function restError(error: AppError): {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: ErrorCode; message: string };
+} {
+  return {
+    status: ERROR_STATUS[error.code].status,
+    headers: retryAfterHeader(error),
+    body: { error: error.code, message: error.message },
+  };
+}
+
 export function toGraphQLError(error: AppError, path?: readonly (string | number)[]): GraphQLError {
-  const status = HTTP_STATUS[error.code];
+  const { status, wholeRequest } = ERROR_STATUS[error.code];
   const extensions: Record<string, unknown> = { code: error.code, ...error.details };
-  if (status) {
-    const headers: Record<string, string> = {};
-    if (typeof error.details.retryAfterSeconds === 'number')
-      headers['Retry-After'] = String(error.details.retryAfterSeconds);
-    extensions.http = { status, headers };
-  }
+  if (wholeRequest) extensions.http = { status, headers: retryAfterHeader(error) };
   return createGraphQLError(error.message, { extensions, path });
 }
 
 /**
- * Yoga's maskError: expected failures (AppError, database down) keep their code
- * and message; everything else becomes INTERNAL_SERVER_ERROR, with the original
- * message only outside production.
+ * Yoga's maskError with our coded errors in front: they keep their code and
+ * message (and status, see ERROR_STATUS). Everything else goes to Yoga's own
+ * masking, which hides unexpected errors as INTERNAL_SERVER_ERROR and passes
+ * graphql-js's own errors through.
  */
-export function maskError(error: unknown, message: string, isDev = false): Error {
+export function maskError(error: unknown, message: string, isDev?: boolean): Error {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  const path = error instanceof GraphQLError ? error.path : undefined;
-  if (original instanceof AppError) return toGraphQLError(original, path);
-  // A row that vanished between being listed and being loaded (e.g. a deleted group).
-  if ((original as { code?: unknown })?.code === 'P2025') {
-    return toGraphQLError(new AppError('NOT_FOUND', 'The record no longer exists'), path);
+  const coded = codedError(original);
+  if (coded) return toGraphQLError(coded, error instanceof GraphQLError ? error.path : undefined);
+  const masked = yogaMaskError(error, message, isDev);
+  if (masked === error && error instanceof GraphQLError && !error.path && !error.extensions?.code) {
+    // Raised by graphql-js before any resolver ran (variable coercion): the
+    // request is at fault and the message says how.
+    return createGraphQLError(error.message, {
+      nodes: error.nodes,
+      extensions: { ...error.extensions, code: 'VALIDATION_FAILED' },
+    });
   }
-  // Pothos's own argument checks (a malformed connection cursor, first with last…).
-  if (original instanceof PothosValidationError) {
-    return toGraphQLError(new AppError('VALIDATION_FAILED', original.message), path);
-  }
-  if (isDatabaseUnavailable(original)) {
-    return toGraphQLError(
-      new AppError('UNAVAILABLE', 'The database is unavailable; retry shortly.', { retryAfterSeconds: 5 }),
-      path,
-    );
-  }
-  if (error instanceof GraphQLError && (!error.originalError || !error.path)) {
-    // Raised by graphql-js before any resolver ran: syntax, document validation,
-    // variable coercion. The request is at fault and the message says how.
-    const code = error.extensions?.code ?? (original as GraphQLError).extensions?.code ?? 'VALIDATION_FAILED';
-    return createGraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code } });
-  }
-  if (original instanceof GraphQLError && original.extensions?.code) return original;
-  return createGraphQLError(isDev ? String((original as Error)?.message ?? message) : message, {
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    path,
-  });
+  return masked;
 }

@@ -4,6 +4,7 @@ import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 import { readBodyWithin } from './body.ts';
+import { ERROR_STATUS } from './errors.ts';
 
 export interface HardeningOptions {
   introspection: boolean;
@@ -33,7 +34,7 @@ function bodyLimit(maxBytes: number): Plugin {
   const tooLarge = () =>
     Response.json(
       { errors: [{ message: `Request body over ${maxBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] },
-      { status: 413 },
+      { status: ERROR_STATUS.PAYLOAD_TOO_LARGE.status },
     );
   return {
     async onRequest({ request, setRequest, endResponse, fetchAPI }) {

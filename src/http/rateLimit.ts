@@ -2,6 +2,13 @@ import { Redis } from 'ioredis';
 
 import { AppError } from '../services/errors.ts';
 
+// Our own token bucket rather than rate-limiter-flexible: its limiters count
+// fixed windows (points per duration), which let twice the limit through at a
+// window edge and cannot say "500/s sustained, bursts of 1,000" as one bucket;
+// its bursty variant chains two windows. One bucket, in memory or as one
+// atomic Lua step on Redis, is less code than configuring that, and gives an
+// exact Retry-After.
+
 export interface RateLimitOptions {
   /** Sustained requests per second per API client; 0 turns limiting off. */
   perSecond: number;

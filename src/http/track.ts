@@ -1,9 +1,9 @@
 import { readCredentials } from '../auth/credentials.ts';
-import { AppError, UnavailableError, type ErrorCode } from '../services/errors.ts';
+import { AppError } from '../services/errors.ts';
 import type { KeyService, Principal } from '../services/keys.ts';
 import type { OpenPanelService } from '../services/openpanel.ts';
 import { readBodyWithin } from './body.ts';
-import { isDatabaseUnavailable } from './errors.ts';
+import { codedError, restError } from './errors.ts';
 
 export interface TrackHandlerOptions {
   keys: KeyService;
@@ -30,16 +30,6 @@ export type TrackHandler = (request: Request, connection?: Connection) => Promis
 /** One OpenPanel call is a single event or profile change: far below this. */
 export const TRACK_MAX_BODY_BYTES = 1024 * 1024;
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  VALIDATION_FAILED: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  UNAVAILABLE: 503,
-};
-
 function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
@@ -48,10 +38,8 @@ function reply(status: number, body: unknown, headers: Record<string, string> = 
 }
 
 function errorReply(error: AppError): Response {
-  const status = STATUS[error.code] ?? 400;
-  const retryAfter = error.details.retryAfterSeconds;
-  const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'Retry-After': String(retryAfter) } : {};
-  return reply(status, { error: error.code, message: error.message }, headers);
+  const { status, body, headers } = restError(error);
+  return reply(status, body, headers);
 }
 
 function clientIp(request: Request, connection: Connection, trustProxy: boolean): string {
@@ -113,8 +101,8 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
       });
       return reply(200, result);
     } catch (error) {
-      if (error instanceof AppError) return errorReply(error);
-      if (isDatabaseUnavailable(error)) return errorReply(new UnavailableError());
+      const coded = codedError(error);
+      if (coded) return errorReply(coded);
       console.error('POST /track failed:', error);
       const message = options.production ? 'Unexpected error' : String((error as Error)?.message ?? error);
       return reply(500, { error: 'INTERNAL_SERVER_ERROR', message });

@@ -12,10 +12,10 @@ import {
 } from './generated/operations.ts';
 import { randomId } from './ids.ts';
 
-/** The spec's identify payload (IdentifyInput of the schema). */
+/** identify's payload (IdentifyInput of the schema). */
 export type IdentifyPayload = Omit<IdentifyInput, 'properties'> & { properties?: Record<string, unknown> | null };
 
-/** The spec's upsertGroup payload (UpsertGroupInput of the schema): properties are merged shallowly. */
+/** upsertGroup's payload (UpsertGroupInput of the schema): properties are merged shallowly. */
 export type UpsertGroupPayload = Omit<UpsertGroupInput, 'properties'> & {
   properties?: Record<string, unknown> | null;
 };
@@ -37,7 +37,7 @@ export interface ProfileOptions {
 
 export interface GroupGraphOptions extends ClientOptions {
   /**
-   * false (default, the spec's client-side rule): each event carries exactly the
+   * false (default, the client-side rule): each event carries exactly the
    * instance's groups plus its per-event groups. true (server-side tracking): the
    * server adds the profile's current memberships, recorded by setGroups.
    */

@@ -46,8 +46,9 @@ export class UnauthenticatedError extends AppError {
   }
 }
 
+/** Not the request's fault: the same request (with the same ids) may be sent again after `retryAfterSeconds`. */
 export class UnavailableError extends AppError {
-  constructor(message = 'The database is unavailable; retry shortly.') {
-    super('UNAVAILABLE', message, { retryAfterSeconds: 5 });
+  constructor(message = 'The database is unavailable; retry shortly.', retryAfterSeconds = 5) {
+    super('UNAVAILABLE', message, { retryAfterSeconds });
   }
 }

@@ -1,5 +1,5 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
-import { optionalText, requireId, requireName, requireProperties, splitPatch } from './limits.ts';
+import { optionalText, requireId, requireName, requireProperties, splitPatch } from './validation.ts';
 import { NotFoundError } from './errors.ts';
 
 export interface UpsertGroupInput {

@@ -29,11 +29,11 @@ export interface Services {
 }
 
 export interface ServiceOptions {
-  /** Most events one trackBatch may carry (TRACK_BATCH_MAX). */
-  trackBatchMax?: number;
+  /** Most events one trackBatch may carry. */
+  trackBatchMax: number;
 }
 
-export function createServices(prisma: PrismaClient, options: ServiceOptions = {}): Services {
+export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });

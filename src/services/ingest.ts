@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { DEFAULT_TRACK_BATCH_MAX } from '../config.ts';
 import type { Event, PrismaClient } from '../generated/prisma/client.ts';
-import { AppError, ValidationError } from './errors.ts';
-import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './limits.ts';
+import { AppError, UnavailableError, ValidationError } from './errors.ts';
+import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './validation.ts';
 
-export interface TrackInput {
+/** One event as a client sends it (track, trackBatch, POST /track), before validation. */
+export interface EventInput {
   id?: string | null;
   name: string;
   profileId?: string | null;
@@ -70,11 +70,12 @@ export interface TrackBatchResult {
 }
 
 export interface IngestOptions {
-  /** Most events one trackBatch may carry (TRACK_BATCH_MAX). */
+  /** Most events one trackBatch may carry; the server passes its configured limit. Omitted: no limit. */
   trackBatchMax?: number;
 }
 
-export function validate(input: TrackInput, field: string, now: Date): EventRow {
+/** Validates one event (errors name fields under `field`) and gives it an id and a time. */
+export function toEventRow(input: EventInput, field: string, now: Date): EventRow {
   return {
     id: optionalId(input.id, `${field}.id`) ?? randomUUID(),
     name: requireName(input.name, `${field}.name`),
@@ -179,7 +180,7 @@ export class IngestService {
     private readonly prisma: PrismaClient,
     options: IngestOptions = {},
   ) {
-    this.trackBatchMax = options.trackBatchMax ?? DEFAULT_TRACK_BATCH_MAX;
+    this.trackBatchMax = options.trackBatchMax ?? Infinity;
   }
 
   /**
@@ -189,7 +190,7 @@ export class IngestService {
    * once and counted as a duplicate; events without an id get a server id.
    * Only a batch over the size limit fails as a whole.
    */
-  async trackBatch(projectId: string, inputs: readonly TrackInput[], now = new Date()): Promise<TrackBatchResult> {
+  async trackBatch(projectId: string, inputs: readonly EventInput[], now = new Date()): Promise<TrackBatchResult> {
     if (inputs.length > this.trackBatchMax) {
       // maxBatchSize (in extensions) lets a client split the batch and send it again.
       throw new ValidationError('events', `at most ${this.trackBatchMax} events per batch, got ${inputs.length}`, {
@@ -203,7 +204,7 @@ export class IngestService {
     inputs.forEach((input, index) => {
       let row: EventRow;
       try {
-        row = validate(input, `events[${index}]`, now);
+        row = toEventRow(input, `events[${index}]`, now);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         rejected.push({ index, code: error.code, message: error.message });
@@ -237,12 +238,12 @@ export class IngestService {
   }
 
   /** Stores one event; a repeat of a stored id returns the stored event with duplicate: true. */
-  async track(projectId: string, input: TrackInput, now = new Date()): Promise<TrackResult> {
-    const { id, duplicate } = await this.store(projectId, validate(input, 'input', now));
+  async track(projectId: string, input: EventInput, now = new Date()): Promise<TrackResult> {
+    const { id, duplicate } = await this.store(projectId, toEventRow(input, 'input', now));
     // Read back for the groups the statement resolved; raw SQL costs half the ORM's CPU on this hot path.
     const [event] = await this.prisma.$queryRaw<Event[]>`
       SELECT * FROM "Event" WHERE "projectId" = ${projectId} AND "id" = ${id}`;
-    if (!event) throw new AppError('UNAVAILABLE', 'The event was not stored; retry with the same id.');
+    if (!event) throw new UnavailableError('The event was not stored; retry with the same id.');
     return { event, duplicate };
   }
 }
@@ -259,9 +260,7 @@ export async function withDeadlockRetry<T>(work: () => Promise<T>, attempts = 5)
     } catch (error) {
       if (!isRetryable(error)) throw error;
       if (attempt >= attempts) {
-        throw new AppError('UNAVAILABLE', 'The database is busy with conflicting writes; retry shortly.', {
-          retryAfterSeconds: 1,
-        });
+        throw new UnavailableError('The database is busy with conflicting writes; retry shortly.', 1);
       }
       await new Promise((r) => setTimeout(r, 10 * attempt * Math.random()));
     }

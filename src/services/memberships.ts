@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { PrismaClient, Profile } from '../generated/prisma/client.ts';
 import { NotFoundError } from './errors.ts';
-import { requireId, requireIdList } from './limits.ts';
+import { requireId, requireIdList } from './validation.ts';
 import { insertEvents, type EventRow } from './ingest.ts';
 import type { ProfileQuery } from './profiles.ts';
 

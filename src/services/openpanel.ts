@@ -1,7 +1,9 @@
+import { z } from 'zod';
+
 import { AppError, ValidationError } from './errors.ts';
 import type { GroupService } from './groups.ts';
-import { eventTime, requireId } from './limits.ts';
-import { validate, type IngestService, type StoredEvent } from './ingest.ts';
+import { eventTime, requireId } from './validation.ts';
+import { toEventRow, type IngestService, type StoredEvent } from './ingest.ts';
 import type { MembershipService } from './memberships.ts';
 import type { ProfileService } from './profiles.ts';
 import type { SessionService } from './sessions.ts';
@@ -28,64 +30,132 @@ export interface OpenPanelDependencies {
   sessions: SessionService;
 }
 
-type Payload = Record<string, unknown>;
+type Properties = Record<string, unknown>;
+
+// The body schema, as OpenPanel itself validates it: a union discriminated by
+// `type`. Messages name the field the way the rest of the API does
+// (`payload.properties.__timestamp: must be …`); limits on ids, names and
+// properties are the services' own validation, applied afterwards.
 
 const TYPES = ['track', 'identify', 'group', 'assign_group', 'increment', 'decrement'] as const;
-type TrackType = (typeof TYPES)[number];
-const NOT_SUPPORTED = new Set(['alias', 'replay']);
 
-/** Reserved properties: read by the server, not stored under these names. */
+const text = z.string({ error: 'must be a string' });
+/** Absent and null are the same to OpenPanel's SDKs. */
+const optionalText = text.nullish().transform((value) => value ?? undefined);
+const stringList = z.array(text, { error: 'must be an array of strings' });
+/** OpenPanel profile ids may be numbers (finite ones). */
+const profileIdOf = (missing: string) =>
+  z.union([z.number().transform(String), z.string()], {
+    error: (issue) => (issue.input == null ? missing : 'must be a string'),
+  });
+const optionalProfileId = profileIdOf('must be a string')
+  .nullish()
+  .transform((value) => value ?? undefined);
+const timestamp = z
+  .union([z.string(), z.number()], { error: 'must be an ISO-8601 date-time' })
+  .pipe(z.coerce.date({ error: 'must be an ISO-8601 date-time' }))
+  .nullish()
+  .transform((value) => value ?? undefined);
+
+/** Reserved properties: read by the server, never stored under these names. */
 const RESERVED = ['__timestamp', '__deviceId', '__ip', '__path', '__referrer'] as const;
+const everyTypeReads = { __deviceId: optionalText, __ip: optionalText };
 
-function object(value: unknown, field: string): Payload {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ValidationError(field, 'must be a JSON object');
+/** `properties` (absent: {}), split into the client's own and the reserved values, those in `reads` checked. */
+function properties<Reads extends z.ZodRawShape>(reads: Reads) {
+  return z
+    .looseObject(reads, { error: 'must be a JSON object' })
+    .nullish()
+    .transform((value) => {
+      const own: Properties = { ...value };
+      for (const key of RESERVED) delete own[key];
+      return { own, reserved: (value ?? {}) as z.output<z.ZodObject<Reads>> };
+    });
+}
+
+const payload = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  z
+    .object(
+      { profileId: optionalProfileId, properties: properties(everyTypeReads) },
+      { error: 'must be a JSON object' },
+    )
+    .extend(shape);
+
+const BODY = z.discriminatedUnion(
+  'type',
+  [
+    z.object({
+      type: z.literal('track'),
+      payload: payload({
+        id: optionalText,
+        name: optionalText,
+        groups: stringList.nullish(),
+        properties: properties({
+          ...everyTypeReads,
+          __timestamp: timestamp,
+          __path: z.unknown().optional(),
+          __referrer: z.unknown().optional(),
+        }),
+      }),
+    }),
+    z.object({
+      type: z.literal('identify'),
+      payload: payload({
+        profileId: profileIdOf('is required for identify'),
+        firstName: optionalText,
+        lastName: optionalText,
+        email: optionalText,
+        avatar: optionalText,
+      }),
+    }),
+    z.object({
+      type: z.literal('group'),
+      payload: payload({ id: optionalText, type: optionalText, name: optionalText }),
+    }),
+    z.object({ type: z.literal('assign_group'), payload: payload({ groupIds: stringList }) }),
+    z.object({
+      type: z.enum(['increment', 'decrement']),
+      payload: payload({
+        property: optionalText,
+        value: z
+          .number({ error: 'must be a finite number' })
+          .nullish()
+          .transform((value) => value ?? 1),
+      }),
+    }),
+    // OpenPanel types this server does not take: refused by name below.
+    z.object({ type: z.enum(['alias', 'replay']) }),
+  ],
+  {
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return 'must be a JSON object';
+      const type = (issue.input as { type?: unknown }).type;
+      return `must be one of ${TYPES.join(', ')}${typeof type === 'string' ? `, got ${JSON.stringify(type)}` : ''}`;
+    },
+  },
+);
+
+type OpenPanelBody = Exclude<z.output<typeof BODY>, { type: 'alias' | 'replay' }>;
+
+/** `payload.groups[0]`; the body itself is `body`. */
+function fieldOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'body';
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join('');
+}
+
+function parseBody(body: unknown): OpenPanelBody {
+  const parsed = BODY.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ValidationError(fieldOf(issue.path), issue.message);
   }
-  return value as Payload;
-}
-
-function optionalObject(value: unknown, field: string): Payload {
-  return value === undefined || value === null ? {} : object(value, field);
-}
-
-function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new ValidationError(field, 'must be a string');
-  return value;
-}
-
-/** OpenPanel profile ids may be numbers. */
-function optionalProfileId(value: unknown, field: string): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return optionalString(value, field);
-}
-
-function stringList(value: unknown, field: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new ValidationError(field, 'must be an array of strings');
+  const request = parsed.data;
+  if (!('payload' in request)) {
+    throw new AppError('VALIDATION_FAILED', `${request.type} is not supported by this server`, { field: 'type' });
   }
-  return value as string[];
-}
-
-function timestamp(value: unknown, field: string): Date | undefined {
-  if (value === undefined || value === null) return undefined;
-  const date = typeof value === 'string' || typeof value === 'number' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw new ValidationError(field, 'must be an ISO-8601 date-time');
-  return date;
-}
-
-/** Properties without the reserved keys, and the reserved values apart. */
-function splitReserved(properties: Payload): {
-  rest: Payload;
-  reserved: Partial<Record<(typeof RESERVED)[number], unknown>>;
-} {
-  const rest: Payload = {};
-  const reserved: Partial<Record<(typeof RESERVED)[number], unknown>> = {};
-  for (const [key, value] of Object.entries(properties)) {
-    if ((RESERVED as readonly string[]).includes(key)) reserved[key as (typeof RESERVED)[number]] = value;
-    else rest[key] = value;
-  }
-  return { rest, reserved };
+  return request;
 }
 
 /**
@@ -99,22 +169,20 @@ export class OpenPanelService {
 
   /** Handles one request body; resolves after everything it wrote is committed. */
   async handle(projectId: string, body: unknown, client: TrackClient, now = new Date()): Promise<TrackReply> {
-    const { type, payload } = parseBody(body);
-    const properties = optionalObject(payload.properties, 'payload.properties');
-    const { rest, reserved } = splitReserved(properties);
-
-    const named = optionalString(reserved.__deviceId, 'payload.properties.__deviceId');
+    const request = parseBody(body);
+    const { reserved } = request.payload.properties;
     // Stored as the device id and, for anonymous events, the profile id: an id's limits apply.
-    const explicitDevice = named === undefined ? undefined : requireId(named, 'payload.properties.__deviceId');
-    const ip = optionalString(reserved.__ip, 'payload.properties.__ip') ?? client.ip;
+    const explicitDevice =
+      reserved.__deviceId === undefined ? undefined : requireId(reserved.__deviceId, 'payload.properties.__deviceId');
+    const ip = reserved.__ip ?? client.ip;
     // Validate everything the write needs before recording any activity.
-    const write = this.prepare(type, payload, rest, reserved, now);
+    const write = this.prepare(request, now);
 
     const devices = explicitDevice
       ? { current: explicitDevice, previous: null }
       : await this.services.sessions.deviceIds(projectId, client.userAgent, ip, now);
     const deviceId = devices.current;
-    if (type === 'track') {
+    if (request.type === 'track') {
       const sessionId = await this.services.sessions.session(projectId, deviceId, devices.previous, now);
       const event = await write(projectId, deviceId, sessionId);
       return { deviceId, sessionId, ...(event && { event }) };
@@ -126,29 +194,28 @@ export class OpenPanelService {
     return { deviceId, sessionId };
   }
 
-  /** Checks the payload of `type` and returns the write to run once the device is known. */
+  /** Applies the services' limits to the parsed body and returns the write to run once the device is known. */
   private prepare(
-    type: TrackType,
-    payload: Payload,
-    properties: Payload,
-    reserved: Partial<Record<(typeof RESERVED)[number], unknown>>,
+    { type, payload }: OpenPanelBody,
     now: Date,
   ): (projectId: string, deviceId: string, sessionId: string | null) => Promise<StoredEvent | void> {
     const { ingest, profiles, groups, memberships } = this.services;
-    const profileId = optionalProfileId(payload.profileId, 'payload.profileId');
+    const { profileId } = payload;
+    const properties = payload.properties.own;
     switch (type) {
       case 'track': {
-        const at = timestamp(reserved.__timestamp, 'payload.properties.__timestamp');
+        const { reserved } = payload.properties;
+        const at = reserved.__timestamp;
         if (at) eventTime(at, 'payload.properties.__timestamp', now);
-        const stored: Payload = { ...properties };
+        const stored: Properties = { ...properties };
         if (reserved.__path !== undefined) stored.path = reserved.__path;
         if (reserved.__referrer !== undefined) stored.referrer = reserved.__referrer;
-        const row = validate(
+        const row = toEventRow(
           {
-            id: optionalString(payload.id, 'payload.id'),
-            name: optionalString(payload.name, 'payload.name') ?? '',
+            id: payload.id,
+            name: payload.name ?? '',
             profileId,
-            groups: payload.groups == null ? undefined : stringList(payload.groups, 'payload.groups'),
+            groups: payload.groups,
             properties: stored,
             timestamp: at,
           },
@@ -160,14 +227,13 @@ export class OpenPanelService {
           ingest.store(projectId, { ...row, profileId: row.profileId ?? deviceId, deviceId, sessionId });
       }
       case 'identify': {
-        if (profileId === undefined) throw new ValidationError('payload.profileId', 'is required for identify');
-        requireId(profileId, 'payload.profileId');
+        const { firstName, lastName, email, avatar } = payload;
         const input = {
-          profileId,
-          firstName: optionalString(payload.firstName, 'payload.firstName'),
-          lastName: optionalString(payload.lastName, 'payload.lastName'),
-          email: optionalString(payload.email, 'payload.email'),
-          avatar: optionalString(payload.avatar, 'payload.avatar'),
+          profileId: requireId(payload.profileId, 'payload.profileId'),
+          firstName,
+          lastName,
+          email,
+          avatar,
           properties,
         };
         return async (projectId) => {
@@ -176,9 +242,9 @@ export class OpenPanelService {
       }
       case 'group': {
         const input = {
-          id: requireId(optionalString(payload.id, 'payload.id') ?? '', 'payload.id'),
-          type: optionalString(payload.type, 'payload.type'),
-          name: optionalString(payload.name, 'payload.name'),
+          id: requireId(payload.id ?? '', 'payload.id'),
+          type: payload.type,
+          name: payload.name,
           properties,
         };
         return async (projectId) => {
@@ -186,7 +252,7 @@ export class OpenPanelService {
         };
       }
       case 'assign_group': {
-        const groupIds = stringList(payload.groupIds, 'payload.groupIds');
+        const { groupIds } = payload;
         return async (projectId, deviceId) => {
           await memberships.setGroups(
             projectId,
@@ -197,28 +263,12 @@ export class OpenPanelService {
       }
       case 'increment':
       case 'decrement': {
-        const property = optionalString(payload.property, 'payload.property') ?? '';
-        const value = payload.value ?? 1;
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
-          throw new ValidationError('payload.value', 'must be a finite number');
-        }
-        const by = type === 'increment' ? value : -value;
+        const property = payload.property ?? '';
+        const by = type === 'increment' ? payload.value : -payload.value;
         return async (projectId, deviceId) => {
           await profiles.incrementProperty(projectId, profileId ?? deviceId, property, by, 'payload');
         };
       }
     }
   }
-}
-
-function parseBody(body: unknown): { type: TrackType; payload: Payload } {
-  const root = object(body, 'body');
-  if (typeof root.type !== 'string') throw new ValidationError('type', `must be one of ${TYPES.join(', ')}`);
-  if (NOT_SUPPORTED.has(root.type)) {
-    throw new AppError('VALIDATION_FAILED', `${root.type} is not supported by this server`, { field: 'type' });
-  }
-  if (!(TYPES as readonly string[]).includes(root.type)) {
-    throw new ValidationError('type', `must be one of ${TYPES.join(', ')}, got ${JSON.stringify(root.type)}`);
-  }
-  return { type: root.type as TrackType, payload: object(root.payload, 'payload') };
 }

@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient, type Profile } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
-import { optionalId, optionalText, requireId, requireName, requireProperties, splitPatch } from './limits.ts';
+import { optionalId, optionalText, requireId, requireName, requireProperties, splitPatch } from './validation.ts';
 
 export interface IdentifyInput {
   profileId: string;

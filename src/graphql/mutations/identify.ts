@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 
-const IdentifyInput = builder.inputType('IdentifyInput', {
+const IdentifyInputRef = builder.inputType('IdentifyInput', {
   fields: (t) => ({
     profileId: t.id({ required: true, description: "Your user's id." }),
     firstName: t.string(),
@@ -15,7 +15,7 @@ builder.mutationField('identify', (t) =>
   t.prismaField({
     type: 'Profile',
     description: 'Creates the profile or merges into it (omitted fields keep their values).',
-    args: { input: t.arg({ type: IdentifyInput, required: true }) },
+    args: { input: t.arg({ type: IdentifyInputRef, required: true }) },
     resolve: (query, _root, { input }, ctx) => ctx.services.profiles.identify(ctx.projectId, input, query),
   }),
 );

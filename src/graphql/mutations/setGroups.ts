@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 
-export const SetGroupsInput = builder.inputType('SetGroupsInput', {
+export const SetGroupsInputRef = builder.inputType('SetGroupsInput', {
   fields: (t) => ({
     profileId: t.id({ required: true }),
     groupIds: t.idList({ required: true }),
@@ -12,7 +12,7 @@ builder.mutationField('setGroups', (t) =>
     type: 'Profile',
     description:
       'Adds the profile to these groups (placeholders for groups that do not exist yet) and records an assign_group event. Setting a current membership again changes nothing.',
-    args: { input: t.arg({ type: SetGroupsInput, required: true }) },
+    args: { input: t.arg({ type: SetGroupsInputRef, required: true }) },
     resolve: (query, _root, { input }, ctx) => ctx.services.memberships.setGroups(ctx.projectId, input, query),
   }),
 );

@@ -1,8 +1,8 @@
-import type { TrackResult as TrackResultShape } from '../../services/ingest.ts';
+import type { TrackResult } from '../../services/ingest.ts';
 import { EventRef } from '../types/Event.ts';
 import { builder } from '../builder.ts';
 
-export const TrackInput = builder.inputType('TrackInput', {
+export const TrackInputRef = builder.inputType('TrackInput', {
   fields: (t) => ({
     id: t.id({ description: 'Client event id: the idempotency key (a UUID is recommended).' }),
     name: t.string({ required: true }),
@@ -18,7 +18,7 @@ export const TrackInput = builder.inputType('TrackInput', {
   }),
 });
 
-const TrackResult = builder.objectRef<TrackResultShape>('TrackResult').implement({
+const TrackResultRef = builder.objectRef<TrackResult>('TrackResult').implement({
   fields: (t) => ({
     event: t.field({ type: EventRef, resolve: (result) => result.event }),
     duplicate: t.exposeBoolean('duplicate', {
@@ -29,9 +29,9 @@ const TrackResult = builder.objectRef<TrackResultShape>('TrackResult').implement
 
 builder.mutationField('track', (t) =>
   t.field({
-    type: TrackResult,
+    type: TrackResultRef,
     description: 'Stores one event exactly once.',
-    args: { input: t.arg({ type: TrackInput, required: true }) },
+    args: { input: t.arg({ type: TrackInputRef, required: true }) },
     resolve: (_root, { input }, ctx) => ctx.services.ingest.track(ctx.projectId, input),
   }),
 );

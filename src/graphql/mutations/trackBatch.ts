@@ -1,12 +1,8 @@
-import type {
-  TrackBatchError as TrackBatchErrorShape,
-  TrackBatchItem as TrackBatchItemShape,
-  TrackBatchResult as TrackBatchResultShape,
-} from '../../services/ingest.ts';
+import type { TrackBatchError, TrackBatchItem, TrackBatchResult } from '../../services/ingest.ts';
 import { builder } from '../builder.ts';
-import { TrackInput } from './track.ts';
+import { TrackInputRef } from './track.ts';
 
-const TrackBatchError = builder.objectRef<TrackBatchErrorShape>('TrackBatchError').implement({
+const TrackBatchErrorRef = builder.objectRef<TrackBatchError>('TrackBatchError').implement({
   description: 'An event of the batch that was not stored, and why.',
   fields: (t) => ({
     index: t.exposeInt('index', { description: 'Position of the event in `events`.' }),
@@ -15,7 +11,7 @@ const TrackBatchError = builder.objectRef<TrackBatchErrorShape>('TrackBatchError
   }),
 });
 
-const TrackBatchItemStatus = builder.enumType('TrackBatchItemStatus', {
+const TrackBatchItemStatusRef = builder.enumType('TrackBatchItemStatus', {
   values: {
     ACCEPTED: { description: 'Stored by this call.' },
     DUPLICATE: { description: 'Already stored (a retry), or repeated earlier in the same batch.' },
@@ -23,26 +19,26 @@ const TrackBatchItemStatus = builder.enumType('TrackBatchItemStatus', {
   } as const,
 });
 
-const TrackBatchItem = builder.objectRef<TrackBatchItemShape>('TrackBatchItem').implement({
+const TrackBatchItemRef = builder.objectRef<TrackBatchItem>('TrackBatchItem').implement({
   fields: (t) => ({
     index: t.exposeInt('index'),
     id: t.exposeID('id', {
       nullable: true,
       description: "The event's id: the one sent, or the one the server assigned. Null when rejected.",
     }),
-    status: t.field({ type: TrackBatchItemStatus, resolve: (item) => item.status }),
+    status: t.field({ type: TrackBatchItemStatusRef, resolve: (item) => item.status }),
   }),
 });
 
-const TrackBatchResult = builder.objectRef<TrackBatchResultShape>('TrackBatchResult').implement({
+const TrackBatchResultRef = builder.objectRef<TrackBatchResult>('TrackBatchResult').implement({
   fields: (t) => ({
     accepted: t.exposeInt('accepted', { description: 'Events stored by this call.' }),
     duplicates: t.exposeInt('duplicates', {
       description: 'Valid events already stored (retries), or repeated within the batch: stored once.',
     }),
-    rejected: t.field({ type: [TrackBatchError], resolve: (result) => result.rejected }),
+    rejected: t.field({ type: [TrackBatchErrorRef], resolve: (result) => result.rejected }),
     items: t.field({
-      type: [TrackBatchItem],
+      type: [TrackBatchItemRef],
       description: 'One entry per event, in order: its id and what happened to it.',
       resolve: (result) => result.items,
     }),
@@ -51,10 +47,10 @@ const TrackBatchResult = builder.objectRef<TrackBatchResultShape>('TrackBatchRes
 
 builder.mutationField('trackBatch', (t) =>
   t.field({
-    type: TrackBatchResult,
+    type: TrackBatchResultRef,
     description:
       'Stores up to TRACK_BATCH_MAX (default 1,000) events in one statement, each exactly once by id. Invalid events are rejected one by one; the rest are stored.',
-    args: { events: t.arg({ type: [TrackInput], required: true }) },
+    args: { events: t.arg({ type: [TrackInputRef], required: true }) },
     resolve: (_root, { events }, ctx) => ctx.services.ingest.trackBatch(ctx.projectId, events),
   }),
 );

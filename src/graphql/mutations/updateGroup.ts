@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 
-const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
+const UpdateGroupInputRef = builder.inputType('UpdateGroupInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
     type: t.string({ description: 'Replaces the type; omitted or null clears it.' }),
@@ -14,7 +14,7 @@ builder.mutationField('updateGroup', (t) =>
     type: 'Group',
     description: 'Dashboard edit: replaces name, type and properties of an existing group (NOT_FOUND otherwise).',
     authScopes: { admin: true },
-    args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
+    args: { input: t.arg({ type: UpdateGroupInputRef, required: true }) },
     resolve: (query, _root, { input }, ctx) => ctx.services.groups.update(ctx.projectId, input, query),
   }),
 );

@@ -1,6 +1,6 @@
 import { builder } from '../builder.ts';
 
-const UpsertGroupInput = builder.inputType('UpsertGroupInput', {
+const UpsertGroupInputRef = builder.inputType('UpsertGroupInput', {
   fields: (t) => ({
     id: t.id({ required: true }),
     type: t.string({ description: 'company, workspace, team… Omitted: keeps the stored type.' }),
@@ -16,7 +16,7 @@ builder.mutationField('upsertGroup', (t) =>
   t.prismaField({
     type: 'Group',
     description: 'Creates the group, or merges type, name and properties into it.',
-    args: { input: t.arg({ type: UpsertGroupInput, required: true }) },
+    args: { input: t.arg({ type: UpsertGroupInputRef, required: true }) },
     resolve: (query, _root, { input }, ctx) => ctx.services.groups.upsert(ctx.projectId, input, query),
   }),
 );

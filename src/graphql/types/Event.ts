@@ -1,5 +1,5 @@
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
-import { EventFilter } from './EventFilter.ts';
+import { EventFilterRef } from './EventFilter.ts';
 import { GroupRef } from './Group.ts';
 import { ProfileRef } from './Profile.ts';
 
@@ -36,7 +36,7 @@ builder.queryField('events', (t) =>
   t.connection({
     type: EventRef,
     description: 'Events matching the filter, newest first.',
-    args: { filter: t.arg({ type: EventFilter }) },
+    args: { filter: t.arg({ type: EventFilterRef }) },
     resolve: (_root, args, ctx) => ctx.services.events.list(ctx.projectId, args.filter, args),
   }),
 );

@@ -7,35 +7,35 @@ import {
   type AggregationInput,
 } from '../../services/analysis/question.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
-import { EventFilter } from './EventFilter.ts';
+import { EventFilterRef } from './EventFilter.ts';
 
-export const AggregationMetric = builder.enumType('AggregationMetric', {
+export const AggregationMetricRef = builder.enumType('AggregationMetric', {
   values: AGGREGATION_METRICS,
   description:
     'EVENTS counts events; UNIQUE_PROFILES distinct profiles; UNIQUE_GROUPS distinct groups (only those meeting the group type, ids and properties of the filter).',
 });
 
-export const AggregationInterval = builder.enumType('AggregationInterval', {
+export const AggregationIntervalRef = builder.enumType('AggregationInterval', {
   values: AGGREGATION_INTERVALS,
   description: 'Bucket size, in the requested time zone (days are 23 or 25 hours across DST changes).',
 });
 
-export const AggregationBreakdown = builder.enumType('AggregationBreakdown', {
+export const AggregationBreakdownRef = builder.enumType('AggregationBreakdown', {
   values: AGGREGATION_BREAKDOWNS,
   description:
     "GROUP: a series per group (an event with two groups counts in both); GROUP_TYPE / GROUP_PROPERTY: a series per type / value of the event's groups; EVENT_NAME: a series per event name. Events their groups give no key land in the series with key null.",
 });
 
-const EventAggregationInput = builder.inputType('EventAggregationInput', {
+const EventAggregationInputRef = builder.inputType('EventAggregationInput', {
   fields: (t) => ({
-    metric: t.field({ type: AggregationMetric, required: true }),
+    metric: t.field({ type: AggregationMetricRef, required: true }),
     from: t.field({ type: 'DateTime', description: 'Inclusive; default: 30 days before `to`.' }),
     to: t.field({ type: 'DateTime', description: 'Exclusive; default: now.' }),
-    interval: t.field({ type: AggregationInterval, description: 'Omitted: a single bucket holding the totals.' }),
+    interval: t.field({ type: AggregationIntervalRef, description: 'Omitted: a single bucket holding the totals.' }),
     timezone: t.string({ defaultValue: 'UTC', description: 'IANA time zone of the buckets, e.g. "Europe/Berlin".' }),
-    breakdown: t.field({ type: AggregationBreakdown }),
+    breakdown: t.field({ type: AggregationBreakdownRef }),
     breakdownProperty: t.string({ description: 'The group property of breakdown GROUP_PROPERTY.' }),
-    filter: t.field({ type: EventFilter }),
+    filter: t.field({ type: EventFilterRef }),
     limit: t.int({
       defaultValue: AGGREGATION_LIMITS.defaultSeries,
       description: `The top series by total (1-${AGGREGATION_LIMITS.maxSeries}).`,
@@ -71,12 +71,12 @@ const AggregationSeriesRef = builder.objectRef<AggregationSeries>('AggregationSe
   }),
 });
 
-interface EventAggregationShape {
+interface EventAggregation {
   input: AggregationInput;
   result: AggregationResult;
 }
 
-const EventAggregationRef = builder.objectRef<EventAggregationShape>('EventAggregation').implement({
+const EventAggregationRef = builder.objectRef<EventAggregation>('EventAggregation').implement({
   ...READ_SCOPES,
   fields: (t) => ({
     series: t.field({
@@ -97,7 +97,7 @@ builder.queryField('eventAggregation', (t) =>
     type: EventAggregationRef,
     description:
       'Events, unique profiles or unique groups over time, optionally broken down by group, group type, group property or event name.',
-    args: { input: t.arg({ type: EventAggregationInput, required: true }) },
+    args: { input: t.arg({ type: EventAggregationInputRef, required: true }) },
     resolve: async (_root, { input }, ctx) => ({
       input,
       result: await ctx.services.aggregation.aggregate(ctx.projectId, input),

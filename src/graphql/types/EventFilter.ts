@@ -1,21 +1,21 @@
 import { FILTER_OPS } from '../../services/analysis/filter.ts';
 import { builder } from '../builder.ts';
 
-export const FilterOp = builder.enumType('FilterOp', {
+export const FilterOpRef = builder.enumType('FilterOp', {
   values: FILTER_OPS,
   description:
     'EQ/NEQ compare JSON values; GT/GTE/LT/LTE compare numbers or strings; CONTAINS matches a substring (case-insensitive) or an array element; IN takes a list; EXISTS takes true (default) or false.',
 });
 
-export const PropertyFilter = builder.inputType('PropertyFilter', {
+export const PropertyFilterRef = builder.inputType('PropertyFilter', {
   fields: (t) => ({
     key: t.string({ required: true, description: 'A top-level property key.' }),
-    op: t.field({ type: FilterOp, required: true }),
+    op: t.field({ type: FilterOpRef, required: true }),
     value: t.field({ type: 'JSON' }),
   }),
 });
 
-export const EventFilter = builder.inputType('EventFilter', {
+export const EventFilterRef = builder.inputType('EventFilter', {
   description: 'Which events: every part given must hold.',
   fields: (t) => ({
     eventNames: t.stringList(),
@@ -24,9 +24,9 @@ export const EventFilter = builder.inputType('EventFilter', {
     groupType: t.string({ description: 'Events tagged with a group of this type.' }),
     from: t.field({ type: 'DateTime', description: 'Inclusive.' }),
     to: t.field({ type: 'DateTime', description: 'Exclusive.' }),
-    properties: t.field({ type: [PropertyFilter], description: 'On event properties.' }),
+    properties: t.field({ type: [PropertyFilterRef], description: 'On event properties.' }),
     groupProperties: t.field({
-      type: [PropertyFilter],
+      type: [PropertyFilterRef],
       description:
         "On the properties of the event's groups: some group of the event matches all of them (and groupType, if given).",
     }),

@@ -4,10 +4,10 @@ import { MAX_TOP_EVENTS, type GroupStats } from '../../services/analysis/groupOv
 import { ValidationError } from '../../services/errors.ts';
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
-import { EventFilter } from './EventFilter.ts';
+import { EventFilterRef } from './EventFilter.ts';
 import { ProfileRef } from './Profile.ts';
 
-const EventCount = builder.objectRef<{ name: string; count: number }>('EventCount').implement({
+const EventCountRef = builder.objectRef<{ name: string; count: number }>('EventCount').implement({
   fields: (t) => ({
     name: t.exposeString('name'),
     count: t.exposeInt('count'),
@@ -22,7 +22,7 @@ const GroupStatsRef = builder.objectRef<GroupStats>('GroupStats').implement({
     firstSeenAt: t.expose('firstSeenAt', { type: 'DateTime', nullable: true }),
     lastSeenAt: t.expose('lastSeenAt', { type: 'DateTime', nullable: true }),
     topEvents: t.field({
-      type: [EventCount],
+      type: [EventCountRef],
       description: `Most frequent event names, most first (limit 1-${MAX_TOP_EVENTS}, default 5).`,
       args: { limit: t.arg.int({ defaultValue: 5 }) },
       resolve: (stats, { limit }) => {
@@ -108,20 +108,25 @@ builder.prismaObjectFields(GroupRef, (t) => ({
   events: t.connection({
     type: EventRef,
     description: 'Events tagged with this group, newest first.',
-    args: { filter: t.arg({ type: EventFilter }) },
+    args: { filter: t.arg({ type: EventFilterRef }) },
     resolve: (group, args, ctx) => ctx.services.events.list(ctx.projectId, args.filter, args, group.id),
   }),
   stats: t.field({
     type: GroupStatsRef,
+    description:
+      'Totals over the range. Unlike `activity` and `memberGrowth` (default: the last 30 days), an omitted bound here is open: no arguments means all time.',
     args: {
-      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: all time.' }),
-      to: t.arg({ type: 'DateTime', description: 'Exclusive; default: all time.' }),
+      from: t.arg({
+        type: 'DateTime',
+        description: 'Inclusive; omitted: no lower bound (all time, not 30 days as in `activity`).',
+      }),
+      to: t.arg({ type: 'DateTime', description: 'Exclusive; omitted: no upper bound (all time).' }),
     },
     resolve: (group, { from, to }, ctx) => ctx.loaders.groupStats.load({ groupId: group.id, from, to }),
   }),
 }));
 
-const GroupType = builder.objectRef<{ type: string; groupCount: number }>('GroupType').implement({
+const GroupTypeRef = builder.objectRef<{ type: string; groupCount: number }>('GroupType').implement({
   fields: (t) => ({
     type: t.exposeString('type'),
     groupCount: t.exposeInt('groupCount'),
@@ -144,7 +149,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) => ctx.services.groups.list(ctx.projectId, args, query),
   }),
   groupTypes: t.field({
-    type: [GroupType],
+    type: [GroupTypeRef],
     description: 'Group types in use, with how many groups each has.',
     resolve: (_root, _args, ctx) => ctx.services.groups.types(ctx.projectId),
   }),

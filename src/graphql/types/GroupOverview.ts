@@ -1,10 +1,10 @@
 import type { ActivityPoint, MemberGrowthPoint } from '../../services/analysis/groupOverview.ts';
 import { builder } from '../builder.ts';
-import { AggregationInterval } from './EventAggregation.ts';
+import { AggregationIntervalRef } from './EventAggregation.ts';
 
 // The group page: activity and member growth, next to Group.stats.
 
-const GroupActivityPoint = builder.objectRef<ActivityPoint>('GroupActivityPoint').implement({
+const GroupActivityPointRef = builder.objectRef<ActivityPoint>('GroupActivityPoint').implement({
   fields: (t) => ({
     bucket: t.expose('bucket', { type: 'DateTime', description: 'Start of the bucket.' }),
     events: t.exposeInt('events'),
@@ -23,12 +23,16 @@ const MemberGrowthPointRef = builder.objectRef<MemberGrowthPoint>('MemberGrowthP
 
 builder.prismaObjectField('Group', 'activity', (t) =>
   t.field({
-    type: [GroupActivityPoint],
-    description: 'Events and unique profiles tagged with this group per bucket, every bucket present.',
+    type: [GroupActivityPointRef],
+    description:
+      'Events and unique profiles tagged with this group per bucket, every bucket present. Default range: the last 30 days (unlike `stats`, whose default is all time).',
     args: {
-      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: 30 days before `to`.' }),
+      from: t.arg({
+        type: 'DateTime',
+        description: 'Inclusive; omitted: 30 days before `to` (not all time as in `stats`).',
+      }),
       to: t.arg({ type: 'DateTime', description: 'Exclusive; default: now.' }),
-      interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
+      interval: t.arg({ type: AggregationIntervalRef, defaultValue: 'DAY' }),
       timezone: t.arg.string({ defaultValue: 'UTC' }),
     },
     resolve: (group, args, ctx) => ctx.services.groupOverview.activity(ctx.projectId, group.id, args),
@@ -38,11 +42,15 @@ builder.prismaObjectField('Group', 'activity', (t) =>
 builder.prismaObjectField('Group', 'memberGrowth', (t) =>
   t.field({
     type: [MemberGrowthPointRef],
-    description: 'Members over time from membership history (joins and departures), every bucket present.',
+    description:
+      'Members over time from membership history (joins and departures), every bucket present. Default range: the last 30 days.',
     args: {
-      from: t.arg({ type: 'DateTime', description: 'Inclusive; default: 30 days before `to`.' }),
+      from: t.arg({
+        type: 'DateTime',
+        description: 'Inclusive; omitted: 30 days before `to` (not all time as in `stats`).',
+      }),
       to: t.arg({ type: 'DateTime', description: 'Exclusive; default: now.' }),
-      interval: t.arg({ type: AggregationInterval, defaultValue: 'DAY' }),
+      interval: t.arg({ type: AggregationIntervalRef, defaultValue: 'DAY' }),
       timezone: t.arg.string({ defaultValue: 'UTC' }),
     },
     resolve: (group, args, ctx) => ctx.services.groupOverview.memberGrowth(ctx.projectId, group.id, args),

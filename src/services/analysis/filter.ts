@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import { LIMITS, requireId, requireIdList, requireName } from '../limits.ts';
+import { LIMITS, requireId, requireIdList, requireName } from '../validation.ts';
 
 // The EventFilter: which events a question (or an events page) is about, and its
 // validation. Its SQL is in filterSql.ts.

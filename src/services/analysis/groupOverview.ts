@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
-import { requireId, requireIdList } from '../limits.ts';
+import { requireId, requireIdList } from '../validation.ts';
 import { BucketBoundaries } from './boundaries.ts';
 import { maxDate, minDate, tileHours } from './plan.ts';
 import {

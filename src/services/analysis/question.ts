@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, WEEK_MS } from '../../time.ts';
 import { ValidationError } from '../errors.ts';
-import { requireName } from '../limits.ts';
+import { requireName } from '../validation.ts';
 import { validateEventFilter, type EventFilter } from './filter.ts';
 
 // The question eventAggregation answers: its types, limits and defaults, and

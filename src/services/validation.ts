@@ -1,6 +1,6 @@
 import { ValidationError } from './errors.ts';
 
-/** DESIGN §4 limits; every violation is a VALIDATION_FAILED naming the field. */
+/** Input limits; every violation is a VALIDATION_FAILED naming the field. */
 export const LIMITS = {
   idLength: 200,
   nameLength: 200,
