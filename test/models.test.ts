@@ -100,7 +100,7 @@ describe('Prisma models agree with the migration SQL', () => {
     expect(await prisma.profile.count({ where: { projectId } })).toBe(0);
   });
 
-  it('reads and writes the device, group-set and rollup models', async () => {
+  it('reads and writes the device, group-set, rollup and activity models', async () => {
     const prisma = db.prisma;
     const projectId = uniqueId('project');
     const day = new Date('2026-03-01T00:00:00.000Z');
@@ -135,6 +135,18 @@ describe('Prisma models agree with the migration SQL', () => {
     expect(await prisma.rollupHourName.findMany({ where: { projectId } })).toEqual([{ ...key, name: 'x', events: 1 }]);
     // One row per key: a second one for the same hour and set is refused.
     await expect(prisma.rollupHour.create({ data: { ...key, events: 1 } })).rejects.toThrow();
+
+    await prisma.groupActivityDay.create({ data: { projectId, day, groupId: 'g1', hours: 1 << 23, events: 2 } });
+    await prisma.profileActivityDay.create({ data: { projectId, day, profileId: 'u1', hours: 5, events: 3 } });
+    expect(await prisma.groupActivityDay.findMany({ where: { projectId } })).toEqual([
+      { projectId, day, groupId: 'g1', hours: 1 << 23, events: 2 },
+    ]);
+    expect(await prisma.profileActivityDay.findMany({ where: { projectId } })).toEqual([
+      { projectId, day, profileId: 'u1', hours: 5, events: 3 },
+    ]);
+    await expect(
+      prisma.groupActivityDay.create({ data: { projectId, day, groupId: 'g1', hours: 1, events: 1 } }),
+    ).rejects.toThrow();
   });
 
   it('allows one current membership per profile and group, and any number of past ones', async () => {

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
+import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
@@ -13,6 +14,8 @@ import { SessionService } from './sessions.ts';
 /** The domain services bound to one database. Resolvers reach the data only through these. */
 export interface Services {
   readonly aggregation: AggregationService;
+  /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
+  readonly consistency: ConsistencyService;
   readonly events: EventService;
   readonly groups: GroupService;
   /** The group page: stats, activity, member growth. */
@@ -42,6 +45,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
+    consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
     groupOverview: new GroupOverviewService(prisma, aggregation),

@@ -167,6 +167,25 @@ export async function insertEvents(prisma: Queryable, projectId: string, rows: E
       INSERT INTO "RollupHourName" ("projectId", "hour", "groupSet", "name", "events")
       SELECT ${projectId}, "hour", "groupSet", "name", count(*) FROM rollup_rows GROUP BY "hour", "groupSet", "name" ORDER BY 2, 3, 4
       ON CONFLICT ("projectId", "hour", "groupSet", "name") DO UPDATE SET "events" = "RollupHourName"."events" + EXCLUDED."events"
+    ),
+    -- Per-unit daily activity (the 20261202100000_activity_days migration): bit h
+    -- of "hours" = an event in UTC hour h. Same rows, same exactly-once rule.
+    activity_rows AS (
+      SELECT ("hour" AT TIME ZONE 'UTC')::date AS "day", 1 << extract(hour FROM "hour" AT TIME ZONE 'UTC')::int AS "bit",
+             "profileId", "groupIds"
+      FROM rollup_rows
+    ),
+    group_activity_day AS (
+      INSERT INTO "GroupActivityDay" ("projectId", "day", "groupId", "hours", "events")
+      SELECT ${projectId}, a."day", g, bit_or(a."bit"), count(*) FROM activity_rows a, unnest(a."groupIds") g GROUP BY 2, 3 ORDER BY 2, 3
+      ON CONFLICT ("projectId", "day", "groupId") DO UPDATE
+        SET "hours" = "GroupActivityDay"."hours" | EXCLUDED."hours", "events" = "GroupActivityDay"."events" + EXCLUDED."events"
+    ),
+    profile_activity_day AS (
+      INSERT INTO "ProfileActivityDay" ("projectId", "day", "profileId", "hours", "events")
+      SELECT ${projectId}, "day", "profileId", bit_or("bit"), count(*) FROM activity_rows WHERE "profileId" <> '' GROUP BY 2, 3 ORDER BY 2, 3
+      ON CONFLICT ("projectId", "day", "profileId") DO UPDATE
+        SET "hours" = "ProfileActivityDay"."hours" | EXCLUDED."hours", "events" = "ProfileActivityDay"."events" + EXCLUDED."events"
     )
     SELECT "id" FROM events`;
   return new Set(inserted.map((r) => r.id));
