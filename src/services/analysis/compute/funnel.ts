@@ -117,8 +117,10 @@ export function funnelUnits(events: FunnelEvents, range: FunnelRange): FunnelUni
     for (let i = begin; i < end;) {
       let j = i + 1;
       while (j < end && times[j] === times[i]) j++;
-      groupStart.fill(i, i, j);
-      groupEnd.fill(j, i, j);
+      for (let x = i; x < j; x++) {
+        groupStart[x] = i;
+        groupEnd[x] = j;
+      }
       if (j - i > 1) ties.set(i, tieGroup(stepMasks, i, j, steps));
       i = j;
     }
