@@ -52,11 +52,12 @@ export interface WorldShape {
   events?: number;
   /** Groups g0…g(n−1): most typed, two placeholders; two more ids are named by events but deleted. */
   groups?: number;
+  /** Profiles u0…: each active from a join to a leave, some with a pause. */
   profiles?: number;
 }
 
 export function randomWorld(rng: Rng, shape: WorldShape = {}): World {
-  const groupCount = shape.groups ?? 10;
+  const groupCount = shape.groups ?? 12;
   const groups = new Map<string, RefGroup>();
   const groupIds = Array.from({ length: groupCount + 2 }, (_, i) => `g${i}`);
   groupIds.slice(0, groupCount).forEach((id, i) => {
@@ -68,19 +69,29 @@ export function randomWorld(rng: Rng, shape: WorldShape = {}): World {
     }
     groups.set(id, { type: placeholder ? null : pick(rng, [...GROUP_TYPES, 'company']), properties });
   });
-  const profileIds = Array.from({ length: shape.profiles ?? 30 }, (_, i) => `u${i}`);
   // Sometimes "now" falls inside the data: the latest periods are incomplete.
   const now = WORLD_START + (chance(rng, 0.5) ? 30 + rng() * 30 : WORLD_DAYS + 2) * DAY;
   const end = Math.min(now + HOUR, WORLD_START + WORLD_DAYS * DAY);
-  const randomTime = () => {
-    const t = WORLD_START + Math.floor(rng() * (end - WORLD_START));
+  const span = (from: number, to: number) => ({ from: Math.max(WORLD_START, from), to: Math.min(end, to) });
+  // Profiles join and leave (some pause and come back), so cohorts, churn and resurrection happen.
+  const profiles = Array.from({ length: shape.profiles ?? 60 }, (_, i) => {
+    const joined = WORLD_START + (rng() * 70 - 10) * DAY;
+    const left = joined + (5 + rng() * 55) * DAY;
+    const pause = chance(rng, 0.3) ? joined + rng() * (left - joined) : null;
+    const lives = pause
+      ? [span(joined, pause), span(pause + (7 + rng() * 10) * DAY, left + 10 * DAY)]
+      : [span(joined, left)];
+    return { id: `u${i}`, lives: lives.filter((l) => l.from < l.to), home: some(rng, groupIds, 2) };
+  });
+  const active = profiles.filter((p) => p.lives.length > 0);
+  const randomTime = (from = WORLD_START, to = end) => {
+    const t = from + Math.floor(rng() * (to - from));
     // A third on a whole half hour: bucket edges in every test zone.
-    return chance(rng, 0.33) ? t - (t % (30 * 60_000)) : t;
+    return chance(rng, 0.33) ? Math.max(from, t - (t % (30 * 60_000))) : t;
   };
   const events: RefEvent[] = [];
   for (let i = 0; i < (shape.events ?? 3000); i++) {
     const previous = events.at(-1);
-    const burst = previous && chance(rng, 0.25); // the same unit(s), the same instant
     const properties: Record<string, unknown> = {
       n: Math.floor(rng() * 10),
       kind: pick(rng, ['alpha', 'beta', 'Gamma']),
@@ -88,20 +99,37 @@ export function randomWorld(rng: Rng, shape: WorldShape = {}): World {
     if (chance(rng, 0.4)) properties.tags = some(rng, ['x', 'y', 'z'], 2);
     if (chance(rng, 0.3)) properties.plan = pick(rng, ['free', 'pro']);
     if (chance(rng, 0.1)) properties.flag = chance(rng, 0.5);
-    events.push({
+    const event = {
       id: `e${String(i).padStart(5, '0')}${pick(rng, ['', 'a', 'b'])}`,
       name: pick(rng, NAMES),
-      profileId: burst ? previous.profileId : chance(rng, 0.88) ? pick(rng, profileIds) : null,
-      groupIds: burst ? previous.groupIds : chance(rng, 0.15) ? [] : some(rng, groupIds, 3),
       properties,
-      createdAt: new Date(
-        burst
-          ? previous.createdAt.getTime()
-          : chance(rng, 0.05) && previous
-            ? pick(rng, events).createdAt.getTime()
-            : randomTime(),
-      ),
-    });
+    };
+    if (previous && chance(rng, 0.25)) {
+      // A burst: the same unit(s) at the same instant.
+      events.push({
+        ...event,
+        profileId: previous.profileId,
+        groupIds: previous.groupIds,
+        createdAt: previous.createdAt,
+      });
+    } else if (chance(rng, 0.1) || active.length === 0) {
+      events.push({
+        ...event,
+        profileId: null,
+        groupIds: chance(rng, 0.2) ? [] : some(rng, groupIds, 3),
+        createdAt: new Date(chance(rng, 0.1) && previous ? pick(rng, events).createdAt.getTime() : randomTime()),
+      });
+    } else {
+      const p = pick(rng, active);
+      const life = pick(rng, p.lives);
+      const groupIdsOf = chance(rng, 0.75) ? p.home : chance(rng, 0.5) ? [] : some(rng, groupIds, 3);
+      events.push({
+        ...event,
+        profileId: p.id,
+        groupIds: groupIdsOf,
+        createdAt: new Date(randomTime(life.from, life.to)),
+      });
+    }
   }
   return { events, groups, now: new Date(now) };
 }
@@ -129,7 +157,7 @@ const GROUP_FILTERS: PropertyFilter[] = [
 export function randomFilter(rng: Rng, names: boolean): EventFilter {
   const filter: EventFilter = {};
   if (names && chance(rng, 0.2)) filter.eventNames = some(rng, NAMES, 3);
-  if (chance(rng, 0.05)) filter.profileId = `u${Math.floor(rng() * 30)}`;
+  if (chance(rng, 0.05)) filter.profileId = `u${Math.floor(rng() * 60)}`;
   if (chance(rng, 0.15)) filter.groupIds = some(rng, ['g0', 'g1', 'g2', 'g3', 'g8', 'g10'], 3);
   if (chance(rng, 0.15)) filter.groupType = pick(rng, GROUP_TYPES);
   if (chance(rng, 0.15)) filter.properties = [pick(rng, STEP_FILTERS)];
