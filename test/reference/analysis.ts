@@ -32,6 +32,7 @@
  * - `filter` restricts events exactly as everywhere else (its group conditions
  *   ask that SOME group of the event matches); the units of a kept event are
  *   then all of its groups of `groupType`, matching or not.
+ * - Lifecycle and stickiness: `eventNames: []` means any event, as in EventFilter.
  * - Groups: the current type decides; a placeholder (type null) or a deleted
  *   group (absent from `groups`) is never a unit.
  */
@@ -502,9 +503,9 @@ export function retention(world: World, q: RetentionQuery): RefRetention {
   return { cohorts, average };
 }
 
-/** Each unit's times of events matching `eventNames` (null: any) and the filter, all time. */
+/** Each unit's times of events matching `eventNames` (null or empty: any, as in EventFilter) and the filter, all time. */
 function activity(world: World, q: LifecycleQuery): Map<string, number[]> {
-  const byUnit = eventsByUnit(world, q, (e) => !q.eventNames || q.eventNames.includes(e.name));
+  const byUnit = eventsByUnit(world, q, (e) => !q.eventNames?.length || q.eventNames.includes(e.name));
   return new Map([...byUnit].map(([unit, events]) => [unit, events.map(ms)]));
 }
 
