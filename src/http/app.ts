@@ -9,6 +9,7 @@ import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import { AppError } from '../services/errors.ts';
 import { createServices } from '../services/index.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { isDatabaseUnavailable, maskError, toGraphQLError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
@@ -75,6 +76,7 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       routes,
+      dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),
       ...hardeningPlugins({
         introspection: options.hardening?.introspection ?? true,
         maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
