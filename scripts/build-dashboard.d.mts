@@ -14,8 +14,13 @@ export interface DashboardFile {
   contents: Uint8Array;
 }
 
-/** Bundles src/web; writes dist/web when `write` is true. */
+/**
+ * Bundles src/web; writes dist/web when `write` is true. `documents`: the typed
+ * documents of src/sdk/generated (default when present) or, without dev
+ * dependencies, the operations' text from schema/operations.
+ */
 export function buildDashboard(options: {
   root: string;
   write: boolean;
+  documents?: 'generated' | 'operations';
 }): Promise<{ manifest: DashboardManifest; files: DashboardFile[] }>;

@@ -36,7 +36,7 @@ function documentsFromOperations(root) {
         namespace: 'schema-operations',
       }));
       build.onLoad({ filter: /.*/, namespace: 'schema-operations' }, async () => {
-        const { parse, print } = await import('graphql');
+        const { parse, print, stripIgnoredCharacters } = await import('graphql');
         const dir = path.join(root, 'schema/operations');
         const sources = await Promise.all(
           (await readdir(dir)).filter((f) => f.endsWith('.graphql')).map((f) => readFile(path.join(dir, f), 'utf8')),
@@ -44,7 +44,10 @@ function documentsFromOperations(root) {
         // Operations only (test/codegen.test.ts keeps fragments out of schema/operations).
         const exports = parse(sources.join('\n'))
           .definitions.filter((d) => d.kind === 'OperationDefinition' && d.name)
-          .map((operation) => `export const ${operation.name.value}Document = ${JSON.stringify(print(operation))};`);
+          .map(
+            (operation) =>
+              `export const ${operation.name.value}Document = ${JSON.stringify(stripIgnoredCharacters(print(operation)))};`,
+          );
         return { contents: exports.join('\n'), loader: 'js', resolveDir: root };
       });
     },
@@ -52,10 +55,12 @@ function documentsFromOperations(root) {
 }
 
 /**
- * @param {{ root: string, write: boolean }} options the repository root; whether to write dist/web
+ * @param {{ root: string, write: boolean, documents?: 'generated' | 'operations' }} options the repository
+ *   root; whether to write dist/web; where the operations' documents come from (default: the generated
+ *   module when it exists, else schema/operations)
  * @returns {Promise<{ manifest: { script: string, stylesheet: string }, files: { path: string, contents: Uint8Array }[] }>}
  */
-export async function buildDashboard({ root, write }) {
+export async function buildDashboard({ root, write, documents }) {
   // Loaded here, not at the top: the server imports this module but needs esbuild only when it rebuilds.
   const { build } = await import('esbuild');
   const outdir = path.join(root, DASHBOARD_OUTDIR);
@@ -74,7 +79,10 @@ export async function buildDashboard({ root, write }) {
     minify: true,
     metafile: true,
     write: false,
-    plugins: existsSync(path.join(root, GENERATED_OPERATIONS)) ? [] : [documentsFromOperations(root)],
+    plugins:
+      (documents ?? (existsSync(path.join(root, GENERATED_OPERATIONS)) ? 'generated' : 'operations')) === 'operations'
+        ? [documentsFromOperations(root)]
+        : [],
     logLevel: 'warning',
   });
   const entry = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint);

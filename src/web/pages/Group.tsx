@@ -14,6 +14,7 @@ import { formatAgo, formatCount, formatDate, formatDateTime, TIMEZONE } from '..
 import { defaultInterval, intervalsFor, INTERVAL_LABELS, RANGE_LABELS, RANGES, rangeStart } from '../ranges.ts';
 import { PATHS } from '../routes.ts';
 import { Loading, ProblemBanner, problemText } from '../Status.tsx';
+import { Field } from '../Field.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState, withQuery } from '../urlState.ts';
 
@@ -59,22 +60,28 @@ export function GroupPage({ id }: { id: string }) {
       {group && (
         <>
           <form class="filters" onSubmit={(e) => e.preventDefault()}>
-            <label>
-              Range
-              <select value={range} onChange={(e) => setQuery({ range: e.currentTarget.value, interval: null })}>
-                {RANGES.map((r) => (
-                  <option value={r}>{RANGE_LABELS[r]}</option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Interval
-              <select value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
-                {intervalsFor(range).map((i) => (
-                  <option value={i}>{INTERVAL_LABELS[i]}</option>
-                ))}
-              </select>
-            </label>
+            <Field label="Range">
+              {(id) => (
+                <select
+                  id={id}
+                  value={range}
+                  onChange={(e) => setQuery({ range: e.currentTarget.value, interval: null })}
+                >
+                  {RANGES.map((r) => (
+                    <option value={r}>{RANGE_LABELS[r]}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Interval">
+              {(id) => (
+                <select id={id} value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
+                  {intervalsFor(range).map((i) => (
+                    <option value={i}>{INTERVAL_LABELS[i]}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
             <a href={withQuery(PATHS.trend, {}, { group: id, range, interval, breakdown: 'EVENT_NAME' })}>
               Open in Trend
             </a>

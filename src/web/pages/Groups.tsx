@@ -16,6 +16,7 @@ import { formatAgo, formatCount, formatDateTime, TIMEZONE } from '../format.ts';
 import { daysAgo } from '../ranges.ts';
 import { groupPath } from '../routes.ts';
 import { Loading, ProblemBanner } from '../Status.tsx';
+import { Field } from '../Field.tsx';
 import { useTitle } from '../title.ts';
 import { useUrlState, withQuery } from '../urlState.ts';
 
@@ -70,30 +71,45 @@ export function GroupsPage() {
     <>
       <h1>Groups</h1>
       <ProblemBanner state={session} />
-      {noEvents && <FirstEvent origin={location.origin} onCheckAgain={session.retry} />}
+      {noEvents && (
+        <FirstEvent
+          origin={location.origin}
+          onCheckAgain={() => {
+            session.retry();
+            page.retry();
+          }}
+        />
+      )}
 
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Type
-          <select value={type} onChange={(e) => setQuery({ type: e.currentTarget.value, after: null, before: null })}>
-            <option value="">All types</option>
-            {types.map((t) => (
-              <option value={t.type}>
-                {t.type} ({formatCount(t.groupCount)})
-              </option>
-            ))}
-            {type && !types.some((t) => t.type === type) && <option value={type}>{type}</option>}
-          </select>
-        </label>
-        <label>
-          Search
-          <input
-            type="search"
-            placeholder="id or name"
-            value={searchInput}
-            onInput={(e) => setSearchInput(e.currentTarget.value)}
-          />
-        </label>
+        <Field label="Type">
+          {(id) => (
+            <select
+              id={id}
+              value={type}
+              onChange={(e) => setQuery({ type: e.currentTarget.value, after: null, before: null })}
+            >
+              <option value="">All types</option>
+              {types.map((t) => (
+                <option value={t.type}>
+                  {t.type} ({formatCount(t.groupCount)})
+                </option>
+              ))}
+              {type && !types.some((t) => t.type === type) && <option value={type}>{type}</option>}
+            </select>
+          )}
+        </Field>
+        <Field label="Search">
+          {(id) => (
+            <input
+              id={id}
+              type="search"
+              placeholder="id or name"
+              value={searchInput}
+              onInput={(e) => setSearchInput(e.currentTarget.value)}
+            />
+          )}
+        </Field>
         <button type="button" class="link" aria-pressed={showNumbers} onClick={() => setShowNumbers(!showNumbers)}>
           {showNumbers ? 'Hide numbers' : 'Show numbers'}
         </button>

@@ -26,6 +26,7 @@ import {
 } from '../ranges.ts';
 import { groupPath } from '../routes.ts';
 import { Loading, ProblemBanner } from '../Status.tsx';
+import { Field } from '../Field.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState } from '../urlState.ts';
 
@@ -84,93 +85,106 @@ export function TrendPage() {
     <>
       <h1>Trend</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Question">
-        <label>
-          Count
-          <select value={metric} onChange={(e) => setQuery({ metric: e.currentTarget.value })}>
-            {Object.entries(METRICS).map(([value, label]) => (
-              <option value={value}>{label}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Event
-          <select value={query.event ?? ''} onChange={(e) => setQuery({ event: e.currentTarget.value })}>
-            <option value="">Any event</option>
-            {eventNames.map((name) => (
-              <option value={name}>{name}</option>
-            ))}
-            {query.event && !eventNames.includes(query.event) && <option value={query.event}>{query.event}</option>}
-          </select>
-        </label>
-        <label>
-          Group type
-          <select value={query.type ?? ''} onChange={(e) => setQuery({ type: e.currentTarget.value })}>
-            <option value="">Any type</option>
-            {(session.data?.groupTypes ?? []).map((t) => (
-              <option value={t.type}>{t.type}</option>
-            ))}
-            {query.type && !session.data?.groupTypes.some((t) => t.type === query.type) && (
-              <option value={query.type}>{query.type}</option>
-            )}
-          </select>
-        </label>
-        <label>
-          Group id
-          <input
-            type="text"
-            value={query.group ?? ''}
-            placeholder="any"
-            onChange={(e) => setQuery({ group: e.currentTarget.value.trim() })}
-          />
-        </label>
-        <label>
-          Profile id
-          <input
-            type="text"
-            value={query.profile ?? ''}
-            placeholder="any"
-            onChange={(e) => setQuery({ profile: e.currentTarget.value.trim() })}
-          />
-        </label>
-        <label>
-          Breakdown
-          <select
-            value={breakdown}
-            onChange={(e) => setQuery({ breakdown: e.currentTarget.value === 'NONE' ? null : e.currentTarget.value })}
-          >
-            {Object.entries(BREAKDOWNS).map(([value, label]) => (
-              <option value={value}>{label}</option>
-            ))}
-          </select>
-        </label>
-        {breakdown === 'GROUP_PROPERTY' && (
-          <label>
-            Property
+        <Field label="Count">
+          {(id) => (
+            <select id={id} value={metric} onChange={(e) => setQuery({ metric: e.currentTarget.value })}>
+              {Object.entries(METRICS).map(([value, label]) => (
+                <option value={value}>{label}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Event">
+          {(id) => (
+            <select id={id} value={query.event ?? ''} onChange={(e) => setQuery({ event: e.currentTarget.value })}>
+              <option value="">Any event</option>
+              {eventNames.map((name) => (
+                <option value={name}>{name}</option>
+              ))}
+              {query.event && !eventNames.includes(query.event) && <option value={query.event}>{query.event}</option>}
+            </select>
+          )}
+        </Field>
+        <Field label="Group type">
+          {(id) => (
+            <select id={id} value={query.type ?? ''} onChange={(e) => setQuery({ type: e.currentTarget.value })}>
+              <option value="">Any type</option>
+              {(session.data?.groupTypes ?? []).map((t) => (
+                <option value={t.type}>{t.type}</option>
+              ))}
+              {query.type && !session.data?.groupTypes.some((t) => t.type === query.type) && (
+                <option value={query.type}>{query.type}</option>
+              )}
+            </select>
+          )}
+        </Field>
+        <Field label="Group id">
+          {(id) => (
             <input
+              id={id}
               type="text"
-              value={property}
-              placeholder="plan"
-              required
-              onChange={(e) => setQuery({ property: e.currentTarget.value.trim() })}
+              value={query.group ?? ''}
+              placeholder="any"
+              onChange={(e) => setQuery({ group: e.currentTarget.value.trim() })}
             />
-          </label>
+          )}
+        </Field>
+        <Field label="Profile id">
+          {(id) => (
+            <input
+              id={id}
+              type="text"
+              value={query.profile ?? ''}
+              placeholder="any"
+              onChange={(e) => setQuery({ profile: e.currentTarget.value.trim() })}
+            />
+          )}
+        </Field>
+        <Field label="Breakdown">
+          {(id) => (
+            <select
+              id={id}
+              value={breakdown}
+              onChange={(e) => setQuery({ breakdown: e.currentTarget.value === 'NONE' ? null : e.currentTarget.value })}
+            >
+              {Object.entries(BREAKDOWNS).map(([value, label]) => (
+                <option value={value}>{label}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {breakdown === 'GROUP_PROPERTY' && (
+          <Field label="Property">
+            {(id) => (
+              <input
+                id={id}
+                type="text"
+                value={property}
+                placeholder="plan"
+                required
+                onChange={(e) => setQuery({ property: e.currentTarget.value.trim() })}
+              />
+            )}
+          </Field>
         )}
-        <label>
-          Range
-          <select value={range} onChange={(e) => setQuery({ range: e.currentTarget.value, interval: null })}>
-            {RANGES.map((r) => (
-              <option value={r}>{RANGE_LABELS[r]}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Interval
-          <select value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
-            {intervalsFor(range).map((i) => (
-              <option value={i}>{INTERVAL_LABELS[i]}</option>
-            ))}
-          </select>
-        </label>
+        <Field label="Range">
+          {(id) => (
+            <select id={id} value={range} onChange={(e) => setQuery({ range: e.currentTarget.value, interval: null })}>
+              {RANGES.map((r) => (
+                <option value={r}>{RANGE_LABELS[r]}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Interval">
+          {(id) => (
+            <select id={id} value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
+              {intervalsFor(range).map((i) => (
+                <option value={i}>{INTERVAL_LABELS[i]}</option>
+              ))}
+            </select>
+          )}
+        </Field>
       </form>
 
       {waitingForProperty && <p class="empty">Name the group property to break down by (e.g. plan).</p>}
