@@ -111,6 +111,8 @@ describe('the dashboard over HTTP', () => {
     expect(gzipped.headers['content-encoding']).toBe('gzip');
     expect(gzipped.body.length).toBeLessThan(plain.body.length / 2);
     expect(gunzipSync(gzipped.body).equals(plain.body)).toBe(true);
+    // The budget for the whole app's JavaScript, as browsers download it.
+    expect(gzipped.body.length).toBeLessThan(300 * 1024);
 
     const etag = String(plain.headers.etag);
     const again = await get(`${dev.url}${script}`, { 'if-none-match': etag });
