@@ -1,6 +1,8 @@
 // The dashboard's pages. Shared by the browser's router and the server, which
 // answers every one of these paths with the app (a shared link opens the page it
 // names) and leaves every other path (/graphql, /track, /health…) alone.
+// A new page: its path here (a new section also in isAppPath and APP_HREF), a
+// <Route> and, when it belongs in the header, an entry of NAVIGATION in app.tsx.
 
 export const PATHS = {
   groups: '/groups',
