@@ -27,9 +27,6 @@ import { runCli, startServer, type ServerProcess } from './helpers/process.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? path.join(ROOT, 'docs', 'screenshots')
-  : mkdtempSync(path.join(tmpdir(), 'groupgraph-shots-'));
 
 const skipReason = !hasChromium
   ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
@@ -50,8 +47,10 @@ interface Key {
 }
 
 describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 * WAIT_MS }, () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-dashboard-'));
-  const env = { DATA_DIR: dataDir, DATABASE_URL: '', NODE_ENV: 'development' };
+  // One folder for the server's data, Chromium's profile and (unless kept) the screenshots.
+  let dir = '';
+  let shots = '';
+  let env: Record<string, string> = {};
   let context: BrowserContext;
   let server: ServerProcess | undefined;
   let bootstrap: Key;
@@ -61,8 +60,11 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
   let outside: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    context = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), 'groupgraph-chromium-')), {
+    dir = mkdtempSync(path.join(tmpdir(), 'groupgraph-dashboard-'));
+    env = { DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '', NODE_ENV: 'development' };
+    shots = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : path.join(dir, 'shots');
+    mkdirSync(shots, { recursive: true });
+    context = await chromium.launchPersistentContext(path.join(dir, 'chromium'), {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1280, height: 900 },
@@ -87,8 +89,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
   afterAll(async () => {
     await context?.close();
     await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (!process.env.UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   afterEach(() => {
@@ -172,7 +173,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       await page.goto(`${server!.url}/`);
       await poll(() => page.getByLabel('Client id', { exact: true }).inputValue()).toBe(bootstrap.clientId);
       expect(await page.getByLabel('Client secret', { exact: true }).inputValue()).toBe(bootstrap.clientSecret);
-      await page.screenshot({ path: path.join(SHOTS, 'sign-in.png') });
+      await page.screenshot({ path: path.join(shots, 'sign-in.png') });
       await page.getByRole('button', { name: 'Sign in' }).click();
 
       const first = page.getByRole('region', { name: 'No events yet: send the first one' });
@@ -181,7 +182,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       expect(snippets.some((s) => s.includes(`curl -s ${server!.url}/graphql`))).toBe(true);
       expect(snippets.some((s) => s.includes(`new GroupGraph({ url: '${server!.url}'`))).toBe(true);
       expect(snippets.some((s) => s.includes(`new OpenPanel({ apiUrl: '${server!.url}'`))).toBe(true);
-      await page.screenshot({ path: path.join(SHOTS, 'first-event.png'), fullPage: true });
+      await page.screenshot({ path: path.join(shots, 'first-event.png'), fullPage: true });
 
       // Run the curl snippet as a reader would, with the key in the variables it names.
       const curl = snippets.find((s) => s.startsWith('curl'))!;
@@ -266,7 +267,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       expect(await rows.nth(busiestIndex).locator('.sparkline').getAttribute('aria-label')).toMatch(
         /events in the last 30 days/,
       );
-      await page.screenshot({ path: path.join(SHOTS, 'groups.png'), fullPage: true });
+      await page.screenshot({ path: path.join(shots, 'groups.png'), fullPage: true });
 
       // The numbers behind the sparklines: one row per day.
       await page.getByRole('button', { name: 'Show numbers' }).click();
@@ -330,7 +331,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       expect(await memberRows.count()).toBeGreaterThan(0);
       expect(await memberRows.first().locator('td').nth(1).innerText()).toMatch(/\d{4}/); // joined
       expect(await page.getByRole('region', { name: 'Latest events' }).locator('li').count()).toBe(10);
-      await page.screenshot({ path: path.join(SHOTS, 'group.png'), fullPage: true });
+      await page.screenshot({ path: path.join(shots, 'group.png'), fullPage: true });
 
       await activity.getByRole('button', { name: 'Show numbers' }).click();
       const table = activity.getByRole('table', { name: 'Activity' });
@@ -352,7 +353,7 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       await poll(() => rowsIn(figure.locator('canvas'), PRIMARY)).toBeGreaterThan(20);
       const totals = page.getByRole('region', { name: /Over the range/ }).locator('tbody tr');
       expect(await totals.count()).toBeGreaterThan(3);
-      await page.screenshot({ path: path.join(SHOTS, 'trend.png'), fullPage: true });
+      await page.screenshot({ path: path.join(shots, 'trend.png'), fullPage: true });
 
       // Without breakdown, the total is the sum of the buckets.
       await page.getByLabel('Breakdown', { exact: true }).selectOption('NONE');
