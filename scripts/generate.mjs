@@ -1,6 +1,6 @@
 // Generates the Prisma client and the Pothos Prisma types into src/generated,
-// bundles the server into dist/ (scripts/build.mjs), then generates the SDK's
-// operation types into src/sdk/generated.
+// the SDK's operation types into src/sdk/generated, then bundles the server and
+// the dashboard into dist/ (scripts/build.mjs; the dashboard imports those types).
 // Runs after `npm install`; needs no network: `prisma generate` does not use the
 // schema engine, but the CLI insists the variable names an existing file.
 import { spawnSync } from 'node:child_process';
@@ -22,23 +22,25 @@ const result = spawnSync(process.execPath, [prismaCli, 'generate', '--no-hints']
 });
 if (result.status !== 0) process.exit(result.status ?? 1);
 
-await import('./build.mjs');
-
-// Then the SDK's operation types (src/sdk/generated) from schema/schema.graphql and
+// The SDK's operation types (src/sdk/generated) from schema/schema.graphql and
 // schema/operations (`npm run codegen`). graphql-codegen is a dev dependency: an
-// install without dev dependencies runs the server and has no SDK to generate.
+// install without dev dependencies runs the server and has no SDK to generate
+// (the dashboard's bundle then takes its documents from schema/operations).
 let codegenPackage;
 try {
   codegenPackage = require.resolve('@graphql-codegen/cli/package.json');
 } catch (error) {
   if (error.code !== 'MODULE_NOT_FOUND') throw error;
   console.log('graphql-codegen is not installed (no dev dependencies): skipping the SDK types.');
-  process.exit(0);
 }
-const codegenCli = path.join(path.dirname(codegenPackage), require(codegenPackage).bin['graphql-codegen']);
-const codegen = spawnSync(process.execPath, [codegenCli, '--config', 'codegen.ts'], {
-  stdio: 'inherit',
-  env,
-  cwd: new URL('..', import.meta.url).pathname,
-});
-process.exit(codegen.status ?? 1);
+if (codegenPackage) {
+  const codegenCli = path.join(path.dirname(codegenPackage), require(codegenPackage).bin['graphql-codegen']);
+  const codegen = spawnSync(process.execPath, [codegenCli, '--config', 'codegen.ts'], {
+    stdio: 'inherit',
+    env,
+    cwd: new URL('..', import.meta.url).pathname,
+  });
+  if (codegen.status !== 0) process.exit(codegen.status ?? 1);
+}
+
+await import('./build.mjs');

@@ -61,6 +61,7 @@ export async function serve(config: Config): Promise<void> {
     trustProxy: config.trustProxy,
   });
   const server = await listen(app, config.port, config.host);
+  console.log(`Dashboard at ${server.url}/`);
   console.log(`groupgraph serving GraphiQL at ${server.url}/graphql (database: ${database.kind})`);
 
   await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import type { Context } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import { createServices } from '../services/index.ts';
+import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       routes,
+      dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),
       ...hardeningPlugins({
         introspection: options.hardening?.introspection ?? DEFAULTS.introspection,
         maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULTS.maxBodyBytes,

@@ -36,7 +36,7 @@
  * - Groups: the current type decides; a placeholder (type null) or a deleted
  *   group (absent from `groups`) is never a unit.
  */
-import type { EventFilter, PropertyFilter } from '../../src/services/eventFilter.ts';
+import type { EventFilter, PropertyFilter } from '../../src/services/analysis/filter.ts';
 
 export interface RefEvent {
   id: string;
@@ -132,7 +132,7 @@ export interface RefStickiness {
   counts: number[];
 }
 
-// ---------------------------------------------------------------- filters (as src/services/eventFilter.ts)
+// ---------------------------------------------------------------- filters (as src/services/analysis/filter.ts)
 
 export const compareText = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 

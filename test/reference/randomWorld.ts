@@ -5,7 +5,7 @@
  * placeholder and deleted groups, three DST changes, and a `now` that is
  * sometimes inside the data (incomplete periods).
  */
-import type { EventFilter, PropertyFilter } from '../../src/services/eventFilter.ts';
+import type { EventFilter, PropertyFilter } from '../../src/services/analysis/filter.ts';
 import {
   bucketOf,
   midnight,
@@ -18,21 +18,12 @@ import {
   type World,
 } from './analysis.ts';
 
-export type Rng = () => number;
+import { pick, seededRandom, type Random } from '../../src/cli/demo/random.ts';
 
-/** mulberry32: small, fast and good enough for test data. */
-export function random(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
+export type Rng = Random;
+/** The project's one seeded generator (mulberry32). */
+export const random = seededRandom;
+export { pick };
 export const chance = (rng: Rng, p: number): boolean => rng() < p;
 const some = <T>(rng: Rng, list: readonly T[], max: number): T[] => {
   const n = 1 + Math.floor(rng() * max);

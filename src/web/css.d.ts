@@ -1,0 +1,2 @@
+// Stylesheets imported for their effect: esbuild bundles them into one CSS file.
+declare module '*.css';

@@ -1,0 +1,448 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { engine } from './helpers/db.ts';
+import { runCli, startServer, type ServerProcess } from './helpers/process.ts';
+
+// Every page of the dashboard in a real headless Chromium (Debian's package),
+// against a real server process on an embedded database: first a fresh install,
+// then the same data directory after `groupgraph seed --demo --events 20000`.
+// Each test checks what the page says, that its charts are drawn with data, that
+// the page logged no error, and that no request went anywhere but the server.
+//
+// pglite project only: the dashboard speaks GraphQL to a server process, which
+// runs the same code on either engine, and the API's engine parity is what the
+// other test files check; a second seeded server would double this file's time.
+//
+// Screenshots go to a temporary folder; UPDATE_SCREENSHOTS=1 writes them to
+// docs/screenshots (committed, shown in README) instead.
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const skipReason = !hasChromium
+  ? `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`
+  : engine !== 'pglite'
+    ? 'runs in the pglite project only'
+    : '';
+if (skipReason) console.warn(`dashboard.browser.test.ts skipped: ${skipReason}`);
+
+// Generous: this file shares two cores with the rest of the suite.
+const WAIT_MS = 30_000;
+const poll = <T>(value: () => T | Promise<T>) => expect.poll(value, { timeout: WAIT_MS, interval: 100 });
+
+const PRIMARY: [number, number, number] = [0x25, 0x63, 0xeb]; // the first series' colour (PALETTE[0])
+
+interface Key {
+  clientId: string;
+  clientSecret: string;
+}
+
+describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 * WAIT_MS }, () => {
+  // One folder for the server's data, Chromium's profile and (unless kept) the screenshots.
+  let dir = '';
+  let shots = '';
+  let env: Record<string, string> = {};
+  let context: BrowserContext;
+  let server: ServerProcess | undefined;
+  let bootstrap: Key;
+  // Per test: page errors and console errors, requests that left the server.
+  let errors: string[] = [];
+  let allowedConsoleErrors: RegExp[] = [];
+  let outside: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'groupgraph-dashboard-'));
+    env = { DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '', NODE_ENV: 'development' };
+    shots = process.env.UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs', 'screenshots') : path.join(dir, 'shots');
+    mkdirSync(shots, { recursive: true });
+    context = await chromium.launchPersistentContext(path.join(dir, 'chromium'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    context.on('request', (request) => {
+      const url = request.url();
+      if (url.startsWith('data:')) return; // inline, never sent
+      if (!server || new URL(url).origin !== new URL(server.url).origin) outside.push(url);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(errors, 'page errors and console errors').toEqual([]);
+    expect(outside, 'requests that left the server').toEqual([]);
+    errors = [];
+    outside = [];
+    allowedConsoleErrors = [];
+  });
+
+  async function newPage(): Promise<Page> {
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() !== 'error') return;
+      if (!allowedConsoleErrors.some((allowed) => allowed.test(message.text())))
+        errors.push(`console: ${message.text()}`);
+    });
+    return page;
+  }
+
+  /** Signs in through the form (with the prefilled key unless another is given) on `path`. */
+  async function signedIn(urlPath: string, key?: Key): Promise<Page> {
+    const page = await newPage();
+    await page.goto(`${server!.url}${urlPath}`);
+    if (key) {
+      await page.getByLabel('Client id', { exact: true }).fill(key.clientId);
+      await page.getByLabel('Client secret', { exact: true }).fill(key.clientSecret);
+    }
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    return page;
+  }
+
+  /** How many pixel rows of the canvas hold the colour: a line with data spans many, a flat or empty one few. */
+  function rowsIn(canvas: Locator, [r, g, b]: [number, number, number]): Promise<number> {
+    return canvas.evaluate(
+      (element, [r, g, b]) => {
+        const c = element as HTMLCanvasElement;
+        const pixels = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const rows = new Set<number>();
+        for (let i = 0; i < pixels.length; i += 4) {
+          const near = Math.abs(pixels[i]! - r) < 40 && Math.abs(pixels[i + 1]! - g) < 40;
+          if (near && Math.abs(pixels[i + 2]! - b) < 40 && pixels[i + 3]! > 200) rows.add(Math.floor(i / 4 / c.width));
+        }
+        return rows.size;
+      },
+      [r, g, b] as [number, number, number],
+    );
+  }
+
+  function graphqlPosts(page: Page): { count: number; statuses: number[] } {
+    const seen = { count: 0, statuses: [] as number[] };
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql') seen.count++;
+    });
+    page.on('response', (response) => {
+      if (response.request().method() === 'POST' && new URL(response.url()).pathname === '/graphql')
+        seen.statuses.push(response.status());
+    });
+    return seen;
+  }
+
+  describe('a fresh install', () => {
+    beforeAll(async () => {
+      server = await startServer(env, { timeoutMs: 120_000 });
+      bootstrap = {
+        clientId: server.output().match(/openpanel-client-id:\s+(\S+)/)![1]!,
+        clientSecret: server.output().match(/openpanel-client-secret:\s+(\S+)/)![1]!,
+      };
+      expect(server.output()).toContain(`Dashboard at ${server.url}/`);
+    }, 150_000);
+    afterAll(async () => {
+      expect(await server?.stop()).toBe(0);
+      server = undefined;
+    });
+
+    it('prefills the development key, then shows how to send a first event; the curl snippet works as shown', async () => {
+      const page = await newPage();
+      await page.goto(`${server!.url}/`);
+      await poll(() => page.getByLabel('Client id', { exact: true }).inputValue()).toBe(bootstrap.clientId);
+      expect(await page.getByLabel('Client secret', { exact: true }).inputValue()).toBe(bootstrap.clientSecret);
+      await page.screenshot({ path: path.join(shots, 'sign-in.png') });
+      await page.getByRole('button', { name: 'Sign in' }).click();
+
+      const first = page.getByRole('region', { name: 'No events yet: send the first one' });
+      await first.waitFor();
+      const snippets = await first.locator('pre').allInnerTexts();
+      expect(snippets.some((s) => s.includes(`curl -s ${server!.url}/graphql`))).toBe(true);
+      expect(snippets.some((s) => s.includes(`new GroupGraph({ url: '${server!.url}'`))).toBe(true);
+      expect(snippets.some((s) => s.includes(`new OpenPanel({ apiUrl: '${server!.url}'`))).toBe(true);
+      await page.screenshot({ path: path.join(shots, 'first-event.png'), fullPage: true });
+
+      // Run the curl snippet as a reader would, with the key in the variables it names.
+      const curl = snippets.find((s) => s.startsWith('curl'))!;
+      const { stdout } = await promisify(execFile)('bash', ['-c', curl], {
+        env: { ...process.env, CLIENT_ID: bootstrap.clientId, CLIENT_SECRET: bootstrap.clientSecret },
+      });
+      expect(JSON.parse(stdout).data.track.event.groupIds).toEqual(['org_acme']);
+
+      await page.getByRole('button', { name: 'Check again' }).click();
+      await first.waitFor({ state: 'detached' });
+      // The event's group exists now, as a placeholder (no type or name yet).
+      const row = page.getByRole('row', { name: /org_acme/ });
+      await poll(() => row.innerText()).toMatch(/placeholder/);
+      await page.close();
+    });
+  });
+
+  describe('with demo data', () => {
+    let read: Key;
+    let write: Key;
+
+    beforeAll(async () => {
+      const seeded = await runCli(['seed', '--demo', '--events', '20000'], env);
+      expect(seeded.code, seeded.stderr).toBe(0);
+      server = await startServer(env, { timeoutMs: 120_000 });
+      const created = async (mode: string) => {
+        const result = await runCli(['keys', 'create', '--project', 'default', '--mode', mode, '--json'], env);
+        expect(result.code, result.stderr).toBe(0);
+        return JSON.parse(result.stdout) as Key;
+      };
+      read = await created('read');
+      write = await created('write');
+    }, 300_000);
+
+    it('refuses a write key and a wrong secret with clear messages; a read key signs in', async () => {
+      allowedConsoleErrors = [/status of 401/]; // the wrong secret's answer
+      const page = await newPage();
+      await page.goto(`${server!.url}/insights/trend?metric=UNIQUE_GROUPS`);
+      const alert = page.getByRole('alert');
+
+      await page.getByLabel('Client id', { exact: true }).fill(write.clientId);
+      await page.getByLabel('Client secret', { exact: true }).fill(write.clientSecret);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await poll(() => alert.innerText()).toContain('This is a write key');
+      expect(await alert.innerText()).toContain('--mode read');
+
+      await page.getByLabel('Client id', { exact: true }).fill(read.clientId);
+      await page.getByLabel('Client secret', { exact: true }).fill(`${read.clientSecret}x`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await poll(() => alert.innerText()).toContain('No key has this client id and secret');
+
+      await page.getByLabel('Client secret', { exact: true }).fill(read.clientSecret);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The link it was opened with still holds: signed in on that page, with its state.
+      await page.getByRole('heading', { name: 'Trend', level: 1 }).waitFor();
+      expect(await page.getByLabel('Count', { exact: true }).inputValue()).toBe('UNIQUE_GROUPS');
+      await page.close();
+    });
+
+    it('Groups: members, last activity and a drawn 30-day sparkline per row from three requests; filter, search and pages in the URL', async () => {
+      const page = await newPage();
+      const posts = graphqlPosts(page);
+      await page.goto(`${server!.url}/groups`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const rows = page.locator('table.groups tbody tr');
+      await poll(() => rows.count()).toBe(25);
+      await poll(() => page.locator('.sparkline canvas').count()).toBe(25);
+      // Sign-in check, then the page: session, groups, one aggregation for all 25 sparklines.
+      expect(posts.count).toBe(1 + 3);
+
+      const cells = await rows.evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('th, td')].map((c) => (c as HTMLElement).innerText.trim())),
+      );
+      // name+id, type, members, last active, events in 30 days, sparkline
+      for (const [, , members] of cells) expect(members).toMatch(/^\d[\d,]*$/);
+      const busiest = cells.reduce((a, b) =>
+        Number(b[4]!.replace(/,/g, '')) > Number(a[4]!.replace(/,/g, '')) ? b : a,
+      );
+      expect(Number(busiest[4]!.replace(/,/g, ''))).toBeGreaterThan(0);
+      const busiestIndex = cells.indexOf(busiest);
+      expect(await rowsIn(rows.nth(busiestIndex).locator('.sparkline canvas'), PRIMARY)).toBeGreaterThan(5);
+      expect(await rows.nth(busiestIndex).locator('.sparkline').getAttribute('aria-label')).toMatch(
+        /events in the last 30 days/,
+      );
+      await page.screenshot({ path: path.join(shots, 'groups.png'), fullPage: true });
+
+      // The numbers behind the sparklines: one row per day.
+      await page.getByRole('button', { name: 'Show numbers' }).click();
+      const numbers = page.getByRole('table', { name: 'Events per day, last 30 days' });
+      expect(await numbers.locator('tbody tr').count()).toBe(30);
+
+      await page.getByLabel('Type', { exact: true }).selectOption('company');
+      await poll(() => new URL(page.url()).searchParams.get('type')).toBe('company');
+      await poll(async () => new Set(await rows.locator('td:nth-child(2)').allInnerTexts())).toEqual(
+        new Set(['company']),
+      );
+
+      await page.getByRole('link', { name: 'Next' }).click();
+      await poll(() => new URL(page.url()).searchParams.has('after')).toBe(true);
+      await poll(() => rows.count()).toBe(35 - 25); // the demo's 35 companies
+      await page.getByRole('link', { name: 'Previous' }).click();
+      await poll(() => rows.count()).toBe(25);
+
+      await page.getByLabel('Search', { exact: true }).fill('inc');
+      await poll(() => new URL(page.url()).searchParams.get('q')).toBe('inc');
+      await poll(async () => (await rows.locator('th').allInnerTexts()).every((t) => /inc/i.test(t))).toBe(true);
+      // The whole state is in the URL: opened afresh, the page shows the same.
+      const shared = page.url();
+      await page.goto(shared);
+      expect(await page.getByLabel('Type', { exact: true }).inputValue()).toBe('company');
+      expect(await page.getByLabel('Search', { exact: true }).inputValue()).toBe('inc');
+      await page.close();
+    });
+
+    it('Group: stats, activity and member charts drawn, top events, members with joined and left; reached by keyboard', async () => {
+      const page = await signedIn('/groups?type=company');
+      const rows = page.locator('table.groups tbody tr');
+      await poll(() => page.locator('.sparkline canvas').count()).toBe(25);
+      const totals = (await rows.locator('td:nth-child(5)').allInnerTexts()).map((t) => Number(t.replace(/,/g, '')));
+      const busiest = rows.nth(totals.indexOf(Math.max(...totals)));
+      const name = await busiest.locator('th a').innerText();
+
+      // Keyboard: the skip link comes first, then the link to the group opens on Enter.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      await busiest.locator('th a').focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      expect(new URL(page.url()).pathname).toMatch(/^\/groups\/org_/);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+
+      const summary = page.getByRole('region', { name: 'Summary' });
+      const stat = (label: string) => summary.locator('dt', { hasText: label }).locator('xpath=../dd').innerText();
+      expect(Number((await stat('Events')).replace(/,/g, ''))).toBe(Math.max(...totals));
+      expect(Number((await stat('Members')).replace(/,/g, ''))).toBeGreaterThan(0);
+
+      const activity = page.getByRole('figure', { name: 'Activity' });
+      const members = page.getByRole('figure', { name: 'Members' });
+      await poll(() => rowsIn(activity.locator('canvas'), PRIMARY)).toBeGreaterThan(20);
+      await poll(() => rowsIn(members.locator('canvas'), PRIMARY)).toBeGreaterThan(0);
+      expect(await activity.getByRole('img').getAttribute('aria-label')).toMatch(/Events: [\d,]+ in total/);
+
+      const top = page.getByRole('region', { name: 'Top events' });
+      expect(await top.locator('tbody tr').count()).toBeGreaterThan(3);
+      const memberRows = page.getByRole('region', { name: 'Members, past and present' }).locator('tbody tr');
+      expect(await memberRows.count()).toBeGreaterThan(0);
+      expect(await memberRows.first().locator('td').nth(1).innerText()).toMatch(/\d{4}/); // joined
+      expect(await page.getByRole('region', { name: 'Latest events' }).locator('li').count()).toBe(10);
+      await page.screenshot({ path: path.join(shots, 'group.png'), fullPage: true });
+
+      await activity.getByRole('button', { name: 'Show numbers' }).click();
+      const table = activity.getByRole('table', { name: 'Activity' });
+      expect(await table.locator('tbody tr').count()).toBe(30);
+      const events = (await table.locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) =>
+        Number(t.replace(/,/g, '')),
+      );
+      expect(events.reduce((a, b) => a + b, 0)).toBe(Math.max(...totals));
+
+      await page.getByLabel('Range', { exact: true }).selectOption('7d');
+      await poll(() => new URL(page.url()).searchParams.get('range')).toBe('7d');
+      await poll(() => table.locator('tbody tr').count()).toBe(7);
+      await page.close();
+    });
+
+    it('Trend: metric, breakdown, interval and range, drawn, with totals and the numbers; the URL opens the same view', async () => {
+      const page = await signedIn('/insights/trend?breakdown=EVENT_NAME');
+      const figure = page.getByRole('figure');
+      await poll(() => rowsIn(figure.locator('canvas'), PRIMARY)).toBeGreaterThan(20);
+      const totals = page.getByRole('region', { name: /Over the range/ }).locator('tbody tr');
+      expect(await totals.count()).toBeGreaterThan(3);
+      await page.screenshot({ path: path.join(shots, 'trend.png'), fullPage: true });
+
+      // Without breakdown, the total is the sum of the buckets.
+      await page.getByLabel('Breakdown', { exact: true }).selectOption('NONE');
+      await poll(() => new URL(page.url()).searchParams.has('breakdown')).toBe(false);
+      await poll(() => totals.count()).toBe(1);
+      await figure.getByRole('button', { name: 'Show numbers' }).click();
+      const numbers = figure.locator('table.numbers'); // (uPlot's legend is a table too)
+      await poll(() => numbers.locator('tbody tr').count()).toBe(30);
+      const sum = (await numbers.locator('tbody td').allInnerTexts())
+        .map((t) => Number(t.replace(/,/g, '')))
+        .reduce((a, b) => a + b, 0);
+      const heading = await page.getByRole('heading', { name: /Over the range/ }).innerText();
+      expect(heading).toContain(sum.toLocaleString('en-US'));
+
+      // Unique companies per week by plan, over 90 days.
+      await page.getByLabel('Count', { exact: true }).selectOption('UNIQUE_GROUPS');
+      await page.getByLabel('Group type', { exact: true }).selectOption('company');
+      await page.getByLabel('Breakdown', { exact: true }).selectOption('GROUP_PROPERTY');
+      await page.getByLabel('Property', { exact: true }).fill('plan');
+      await page.getByLabel('Property', { exact: true }).press('Enter');
+      await page.getByLabel('Range', { exact: true }).selectOption('90d');
+      await page.getByLabel('Interval', { exact: true }).selectOption('WEEK');
+      await poll(() => Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+        metric: 'UNIQUE_GROUPS',
+        type: 'company',
+        breakdown: 'GROUP_PROPERTY',
+        property: 'plan',
+        range: '90d',
+        interval: 'WEEK',
+      });
+      await poll(async () => (await totals.locator('th').allInnerTexts()).map((t) => t.trim()).sort()).toEqual([
+        'enterprise',
+        'free',
+        'pro',
+      ]);
+
+      const again = await signedIn(new URL(page.url()).pathname + new URL(page.url()).search);
+      expect(await again.getByLabel('Count', { exact: true }).inputValue()).toBe('UNIQUE_GROUPS');
+      expect(await again.getByLabel('Interval', { exact: true }).inputValue()).toBe('WEEK');
+      await poll(() => rowsIn(again.getByRole('figure').locator('canvas'), PRIMARY)).toBeGreaterThan(5);
+      await page.close();
+      await again.close();
+    });
+
+    it('a revoked key: the page says the server refuses it and keeps retrying; the reader can sign in again', async () => {
+      allowedConsoleErrors = [/status of 401/];
+      const doomed = JSON.parse(
+        (await runCli(['keys', 'create', '--project', 'default', '--mode', 'read', '--json'], env)).stdout,
+      ) as Key;
+      const page = await signedIn('/groups', doomed);
+      await poll(() => page.locator('.sparkline canvas').count()).toBe(25);
+      const posts = graphqlPosts(page);
+      expect((await runCli(['keys', 'revoke', doomed.clientId], env)).code).toBe(0);
+
+      await page.getByRole('link', { name: 'Trend' }).click();
+      const alert = page.getByRole('alert').first();
+      await poll(() => alert.innerText()).toContain('The server does not accept this key (HTTP 401');
+      expect(await alert.innerText()).toMatch(/Retrying in \d+ s/);
+      // Retried by itself (after 1 s, then 2 s), each answered 401.
+      await poll(() => posts.statuses.filter((s) => s === 401).length).toBeGreaterThan(3);
+      expect(posts.statuses.every((s) => s === 401)).toBe(true);
+
+      await alert.getByRole('button', { name: 'Sign in with another key' }).click();
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      await page.close();
+    });
+
+    it('a 503: the page says the server is unavailable, retries after Retry-After, and shows the answer once it comes', async () => {
+      allowedConsoleErrors = [/status of 503/];
+      const page = await signedIn('/insights/trend');
+      // The server's own 503 (database unavailable) cannot be caused on the embedded
+      // database from here; the browser gets that answer for two requests instead.
+      let failures = 2;
+      await page.route('**/graphql', async (route) => {
+        if (failures-- <= 0) return route.continue();
+        await route.fulfill({
+          status: 503,
+          headers: { 'content-type': 'application/json', 'retry-after': '1' },
+          body: JSON.stringify({
+            errors: [{ message: 'The database is unavailable; retry shortly.', extensions: { code: 'UNAVAILABLE' } }],
+          }),
+        });
+      });
+      await page.getByRole('link', { name: 'Groups' }).click();
+      const alert = page.getByRole('alert').first();
+      await poll(() => alert.innerText()).toContain('The server is unavailable right now (HTTP 503');
+      await poll(() => page.locator('table.groups tbody tr').count()).toBe(25);
+      expect(await page.getByRole('alert').count()).toBe(0);
+      await page.close();
+    });
+  });
+});
