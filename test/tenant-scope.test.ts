@@ -95,6 +95,10 @@ describe('statements that forget the project', () => {
 describe('kinds', () => {
   it('tells a list of projects from a missing filter, an insert and an unknown statement', () => {
     expect(kinds('SELECT 1 FROM "Group" WHERE "projectId" IN ($1, $2) AND id IN ($3, $4)')).toEqual(['parameter-list']);
+    expect(
+      kinds('SELECT 1 FROM "Group" WHERE ("projectId" = $1 AND id = $2) OR ("projectId" = $3 AND id = $4)'),
+    ).toEqual(['parameter-list']);
+    expect(kinds('SELECT 1 FROM "Group" WHERE ("projectId" = $1 AND id = $2) OR (id = $4)')).toEqual(['unscoped']);
     expect(kinds('SELECT 1 FROM "Group" WHERE id = $1')).toEqual(['unscoped']);
     expect(kinds('INSERT INTO "Group" (id) VALUES ($1)')).toEqual(['insert']);
     expect(kinds('COPY "Event" TO STDOUT')).toEqual(['statement']);

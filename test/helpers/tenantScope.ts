@@ -276,6 +276,7 @@ class StatementCheck {
   }
 
   private equality(expr: Node, scope: Scope): void {
+    if (expr.BoolExpr?.boolop === 'OR_EXPR') return this.alternatives(expr.BoolExpr.args, scope);
     const op = expr.A_Expr;
     if (!op || op.name?.[0]?.String?.sval !== '=') return;
     if (op.kind === 'AEXPR_OP') {
@@ -294,6 +295,35 @@ class StatementCheck {
       const column = this.operand(op.lexpr, scope);
       if (column !== undefined) this.uf.union(column, LISTED);
     }
+  }
+
+  /**
+   * (a = $1 AND …) OR (a = $2 AND …), as Prisma writes a batch of lookups by
+   * key: a column that every arm ties to a parameter holds one of several values.
+   */
+  private alternatives(arms: Node[], scope: Scope): void {
+    let common: Set<number> | undefined;
+    for (const arm of arms) {
+      const terms: Node[] = [];
+      this.conjuncts(arm, terms);
+      const pinned = new Set<number>();
+      for (const term of terms) {
+        const op = term.A_Expr;
+        if (op?.kind !== 'AEXPR_OP' || op.name?.[0]?.String?.sval !== '=') continue;
+        const pairs: [Node, Node][] =
+          op.lexpr?.RowExpr && op.rexpr?.RowExpr
+            ? op.lexpr.RowExpr.args.map((l: Node, i: number) => [l, op.rexpr.RowExpr.args[i]])
+            : [[op.lexpr, op.rexpr]];
+        for (const [l, r] of pairs) {
+          const left = this.operand(l, scope);
+          const right = this.operand(r, scope);
+          if (left !== undefined && right === PINNED) pinned.add(this.uf.find(left));
+          if (right !== undefined && left === PINNED) pinned.add(this.uf.find(right));
+        }
+      }
+      common = common ? new Set([...common].filter((n) => pinned.has(n))) : pinned;
+    }
+    for (const column of common ?? []) if (column !== this.uf.find(PINNED)) this.uf.union(column, LISTED);
   }
 
   private unite(leftExpr: Node | undefined, rightExpr: Node | undefined, scope: Scope): void {
