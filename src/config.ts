@@ -26,6 +26,8 @@ export interface Config {
   trackBatchMax: number;
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
   trustProxy: boolean;
+  /** SQL_STATEMENT_LOG: a directory where every distinct SQL statement is appended (the test suite's tenant-scope check). */
+  statementLogDir: string | undefined;
 }
 
 /** Every setting's default, written once; code that is not handed a setting falls back to these. */
@@ -87,5 +89,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
+    statementLogDir: env.SQL_STATEMENT_LOG ? path.resolve(env.SQL_STATEMENT_LOG) : undefined,
   };
 }

@@ -25,6 +25,7 @@ Usage:
   groupgraph schema print                write schema/schema.graphql
   groupgraph schema check                fail when schema/schema.graphql is stale
   groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
+  groupgraph citus plan|distribute       distribute the schema by project on a Citus cluster (docs/scale-out.md)
 `;
 
 /**
@@ -163,6 +164,10 @@ async function run(argv: string[]): Promise<void> {
     case 'seed': {
       const { seed } = await import('./seed.ts');
       return seed(rest);
+    }
+    case 'citus': {
+      const { citus } = await import('./citus.ts');
+      return citus(rest);
     }
     case 'keys':
       return keys(rest);

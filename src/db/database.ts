@@ -11,6 +11,7 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
 import { countStatements, type StatementListener } from './statementCounter.ts';
+import { bothListeners, statementRecorder } from './statementLog.ts';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -27,10 +28,16 @@ export interface Database {
 export interface OpenOptions {
   /** Called with every SQL statement Prisma sends (tests count them). */
   onStatement?: StatementListener;
+  /** Append every distinct statement to a file in this directory (SQL_STATEMENT_LOG; the test suite's scope check). */
+  statementLogDir?: string;
 }
 
 function clientFor(adapter: SqlDriverAdapterFactory, options: OpenOptions): PrismaClient {
-  const wrapped = options.onStatement ? countStatements(adapter, options.onStatement) : adapter;
+  const listener = bothListeners(
+    options.onStatement,
+    options.statementLogDir ? statementRecorder(options.statementLogDir) : undefined,
+  );
+  const wrapped = listener ? countStatements(adapter, listener) : adapter;
   return new PrismaClient({ adapter: wrapped });
 }
 
@@ -146,9 +153,11 @@ export interface DatabaseConfig {
   dataDir: string;
   databasePoolSize: number;
   databaseConnectTimeoutMs?: number;
+  statementLogDir?: string;
 }
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
+  options = { statementLogDir: config.statementLogDir, ...options };
   return config.databaseUrl
     ? Promise.resolve(
         openPostgres(config.databaseUrl, {

@@ -85,6 +85,8 @@ export interface TestDatabase extends Database {
 
 /** A fresh, migrated database on the engine this test project runs on. */
 export async function createTestDatabase(options: OpenOptions = {}): Promise<TestDatabase> {
+  // `npm test` records every statement for the tenant-scope check that runs after the suite.
+  options = { statementLogDir: process.env.SQL_STATEMENT_LOG || undefined, ...options };
   if (engine === 'pglite') {
     const db = await openEmbedded(undefined, options);
     await db.migrate();
