@@ -11,6 +11,13 @@ export interface Config {
   maxBodyBytes: number;
   /** RATE_LIMIT_PER_SECOND (0 = off), RATE_LIMIT_BURST, REDIS_URL (share buckets between processes). */
   rateLimit: { perSecond: number; burst: number; redisUrl?: string };
+  /**
+   * AUTH_FAILURE_RATE_LIMIT_PER_SECOND / _BURST: per client IP, failed (and
+   * first-time) authentication attempts, each of which may cost a scrypt run.
+   */
+  authFailureRateLimit: { perSecond: number; burst: number };
+  /** MAX_JSON_DEPTH: the deepest nesting a JSON request body may have. */
+  maxJsonDepth: number;
   port: number;
   host: string;
   /** PostgreSQL server; when unset the embedded PGlite database under dataDir is used. */
@@ -35,6 +42,8 @@ export const DEFAULTS = {
   introspection: true,
   maxBodyBytes: 5 * 1024 * 1024,
   rateLimit: { perSecond: 500, burst: 1000 },
+  authFailureRateLimit: { perSecond: 5, burst: 20 },
+  maxJsonDepth: 64,
   port: 4000,
   host: '0.0.0.0',
   dataDir: '.data',
@@ -74,6 +83,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       burst: integer(env, 'RATE_LIMIT_BURST', DEFAULTS.rateLimit.burst, 1, 10_000_000),
       redisUrl: env.REDIS_URL || undefined,
     },
+    authFailureRateLimit: {
+      perSecond: integer(
+        env,
+        'AUTH_FAILURE_RATE_LIMIT_PER_SECOND',
+        DEFAULTS.authFailureRateLimit.perSecond,
+        0,
+        1_000_000,
+      ),
+      burst: integer(env, 'AUTH_FAILURE_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
+    },
+    maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULTS.maxJsonDepth, 1, 10_000),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     host: env.HOST || DEFAULTS.host,
     databaseUrl: env.DATABASE_URL || undefined,

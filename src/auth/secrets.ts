@@ -38,8 +38,17 @@ const verified = new Map<string, true>();
 const VERIFIED_LIMIT = 10_000;
 const verifying = new Map<string, Promise<boolean>>();
 
+function memoKeyOf(secret: string, stored: string): string {
+  return `${stored}\0${createHash('sha256').update(secret).digest('base64url')}`;
+}
+
+/** Whether verifySecret would answer from memory, without running scrypt. */
+export function isRememberedSecret(secret: string, stored: string): boolean {
+  return verified.has(memoKeyOf(secret, stored));
+}
+
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const memoKey = `${stored}\0${createHash('sha256').update(secret).digest('base64url')}`;
+  const memoKey = memoKeyOf(secret, stored);
   if (verified.has(memoKey)) return true;
   let pending = verifying.get(memoKey);
   if (!pending) {

@@ -1,13 +1,15 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
-import { readCredentials } from '../auth/credentials.ts';
 import { DEFAULTS } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Context } from '../graphql/context.ts';
 import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import { createServices } from '../services/index.ts';
+import { createRequestAuthenticator } from './authenticate.ts';
+import { authenticateFirst } from './authenticateFirst.ts';
+import { connectionOf } from './clientIp.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
@@ -26,13 +28,20 @@ export interface AppOptions {
   hardening?: Partial<Omit<HardeningOptions, 'production'>>;
   /** Per-client token buckets. */
   rateLimit?: RateLimitOptions;
+  /** Per-IP token buckets for failed and not-yet-verified authentication attempts. */
+  authFailureRateLimit?: RateLimitOptions;
+  /** Deepest JSON request body accepted (/graphql and POST /track). */
+  maxJsonDepth?: number;
   /** Most events one trackBatch may carry. */
   trackBatchMax?: number;
   /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP. */
   trustProxy?: boolean;
 }
 
-export type App = YogaServerInstance<Record<string, never>, Context> & { rateLimiter: RateLimiter };
+export type App = YogaServerInstance<Record<string, never>, Context> & {
+  rateLimiter: RateLimiter;
+  authFailureLimiter: RateLimiter;
+};
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
@@ -40,22 +49,31 @@ export function createApp(options: AppOptions): App {
     trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
   });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
+  const authFailureLimiter = createRateLimiter(
+    { ...DEFAULTS.authFailureRateLimit, redisUrl: options.rateLimit?.redisUrl, ...options.authFailureRateLimit },
+    'auth-failure-ip',
+  );
+  const authenticator = createRequestAuthenticator({ keys: services.keys, rateLimiter, failures: authFailureLimiter });
+  const trustProxy = options.trustProxy ?? DEFAULTS.trustProxy;
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULTS.maxJsonDepth;
   const track = createTrackHandler({
-    keys: services.keys,
+    authenticator,
     openpanel: services.openpanel,
     production: options.production,
-    rateLimit: (clientId) => rateLimiter.take(clientId),
-    trustProxy: options.trustProxy ?? DEFAULTS.trustProxy,
+    trustProxy,
+    maxJsonDepth,
+  });
+  const gate = authenticateFirst({
+    authenticator,
+    limits: { maxBytes: options.hardening?.maxBodyBytes ?? DEFAULTS.maxBodyBytes, maxJsonDepth },
+    trustProxy,
   });
 
   const routes: Plugin = {
     async onRequest({ url, request, serverContext, endResponse }) {
       if (url.pathname === '/health') endResponse(await healthResponse(options.database));
       // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
-      else if (url.pathname === '/track') {
-        const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } }).req?.socket;
-        endResponse(await track(request, { remoteAddress: socket?.remoteAddress }));
-      }
+      else if (url.pathname === '/track') endResponse(await track(request, connectionOf(serverContext)));
     },
   };
 
@@ -79,13 +97,14 @@ export function createApp(options: AppOptions): App {
         maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
         production: options.production,
       }),
+      gate.plugin,
     ],
     // What this throws (bad credentials, rate limit, database down) reaches
     // maskError like a resolver's error, so it keeps its code and HTTP status.
+    // The principal was found from the headers before the body was read.
     async context({ request }) {
-      const { clientId, clientSecret } = readCredentials(request.headers);
-      const principal = await services.keys.authenticate(clientId, clientSecret);
-      await rateLimiter.take(principal.clientId);
+      const principal = gate.principalOf(request);
+      if (!principal) throw new Error('The request reached execution without authentication');
       return Object.freeze({
         projectId: principal.projectId,
         mode: principal.mode,
@@ -95,7 +114,7 @@ export function createApp(options: AppOptions): App {
       });
     },
   });
-  return Object.assign(yoga, { rateLimiter });
+  return Object.assign(yoga, { rateLimiter, authFailureLimiter });
 }
 
 /**

@@ -1,11 +1,23 @@
+import { AppError } from '../services/errors.ts';
+import { JsonDepthScanner } from './jsonDepth.ts';
+
+export interface BodyLimits {
+  maxBytes: number;
+  /** Refuse JSON nested deeper than this, checked on each chunk as it arrives. */
+  maxJsonDepth?: number;
+}
+
 /**
- * Reads a request body, stopping as soon as it passes `maxBytes` — whether the
- * length was declared or the body is streamed (chunked) without one. Returns
- * undefined when the body is over the limit; what was read is discarded.
+ * Reads a body within the limits, chunk by chunk: over `maxBytes` it throws
+ * PAYLOAD_TOO_LARGE (413), nested deeper than `maxJsonDepth` VALIDATION_FAILED
+ * (400) — both as soon as the chunk that crosses the line arrives, without
+ * reading the rest. Each chunk is scanned once, so the cost is linear in the
+ * bytes read and the event loop is free between chunks.
  */
-export async function readBodyWithin(request: Request, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  if (Number(request.headers.get('content-length') ?? 0) > maxBytes) return undefined;
+export async function readJsonBody(request: Request, limits: BodyLimits): Promise<Uint8Array<ArrayBuffer>> {
+  if (Number(request.headers.get('content-length') ?? 0) > limits.maxBytes) throw tooLarge(limits.maxBytes);
   if (!request.body) return new Uint8Array(0);
+  const depth = limits.maxJsonDepth === undefined ? undefined : new JsonDepthScanner(limits.maxJsonDepth);
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
@@ -13,11 +25,27 @@ export async function readBodyWithin(request: Request, maxBytes: number): Promis
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > maxBytes) {
+    const problem =
+      size > limits.maxBytes
+        ? tooLarge(limits.maxBytes)
+        : depth?.push(value) === false
+          ? tooDeep(depth.maxDepth)
+          : undefined;
+    if (problem) {
       await reader.cancel().catch(() => {});
-      return undefined;
+      throw problem;
     }
     chunks.push(value);
   }
   return Buffer.concat(chunks);
+}
+
+function tooLarge(maxBytes: number): AppError {
+  return new AppError('PAYLOAD_TOO_LARGE', `The request body exceeds ${maxBytes} bytes`, { limit: maxBytes });
+}
+
+function tooDeep(maxDepth: number): AppError {
+  return new AppError('VALIDATION_FAILED', `The JSON body nests deeper than ${maxDepth} levels`, {
+    limit: maxDepth,
+  });
 }

@@ -3,7 +3,6 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { NoSchemaIntrospectionCustomRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
-import { readBodyWithin } from './body.ts';
 import { ERROR_STATUS } from './errors.ts';
 
 export interface HardeningOptions {
@@ -26,9 +25,9 @@ export const QUERY_LIMITS = {
 } as const;
 
 /**
- * 413 for a body over the limit. A declared length is checked up front (Node
- * never delivers more than it); a body streamed without one is read here, up
- * to the limit, and handed on in full.
+ * 413 for a body whose declared length is over the limit, before anything
+ * else (Node never delivers more than it declares). A body streamed without a
+ * length is bounded while it is read, after authentication (authenticateFirst.ts).
  */
 function bodyLimit(maxBytes: number): Plugin {
   const tooLarge = () =>
@@ -37,16 +36,9 @@ function bodyLimit(maxBytes: number): Plugin {
       { status: ERROR_STATUS.PAYLOAD_TOO_LARGE.status },
     );
   return {
-    async onRequest({ request, setRequest, endResponse, fetchAPI }) {
+    onRequest({ request, endResponse }) {
       const declared = request.headers.get('content-length');
-      if (declared !== null) {
-        if (Number(declared) > maxBytes) endResponse(tooLarge());
-        return;
-      }
-      if (!request.body) return;
-      const body = await readBodyWithin(request, maxBytes);
-      if (!body) return endResponse(tooLarge());
-      setRequest(new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, body }));
+      if (declared !== null && Number(declared) > maxBytes) endResponse(tooLarge());
     },
   };
 }

@@ -19,8 +19,13 @@ export interface RateLimitOptions {
 }
 
 export interface RateLimiter {
-  /** Takes one token for the client or throws RATE_LIMITED with a Retry-After. */
-  take(clientId: string): Promise<void>;
+  /**
+   * Takes `cost` tokens (default 1) for the client or throws RATE_LIMITED with a
+   * Retry-After. A negative cost gives tokens back (up to the burst).
+   */
+  take(clientId: string, cost?: number): Promise<void>;
+  /** Where buckets live now: `redis`, `in-process`, `in-process (Redis unavailable)` or `off`. */
+  state(): string;
   close(): Promise<void>;
 }
 
@@ -35,15 +40,19 @@ function limited(waitMs: number): AppError {
 function inProcess({ perSecond, burst }: RateLimitOptions): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
-    async take(clientId) {
+    async take(clientId, cost = 1) {
       const now = performance.now();
       const bucket = buckets.get(clientId) ?? { tokens: burst, at: now };
       bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) / 1000) * perSecond);
       bucket.at = now;
       buckets.set(clientId, bucket);
-      if (bucket.tokens < 1) throw limited(((1 - bucket.tokens) / perSecond) * 1000);
-      bucket.tokens -= 1;
+      if (cost > 0 && bucket.tokens < cost) throw limited(((cost - bucket.tokens) / perSecond) * 1000);
+      bucket.tokens = Math.min(burst, bucket.tokens - cost);
+      // A full bucket is what a missing one means: forget it, so a flood of
+      // one-off client ids (or IPs) cannot grow the map without bound.
+      if (bucket.tokens >= burst) buckets.delete(clientId);
     },
+    state: () => 'in-process',
     async close() {},
   };
 }
@@ -52,6 +61,7 @@ function inProcess({ perSecond, burst }: RateLimitOptions): RateLimiter {
 const TAKE = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
@@ -59,37 +69,54 @@ local tokens = tonumber(b[1]) or burst
 local at = tonumber(b[2]) or now
 tokens = math.min(burst, tokens + (now - at) / 1000 * rate)
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate * 1000) end
+if cost <= 0 or tokens >= cost then tokens = math.min(burst, tokens - cost) else wait = math.ceil((cost - tokens) / rate * 1000) end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return wait`;
 
-/** Token buckets in Redis, shared by every server process. */
-function inRedis({ perSecond, burst, redisUrl }: RateLimitOptions): RateLimiter {
-  const redis = new Redis(redisUrl!, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
-  let warned = false;
-  redis.on('error', (error) => {
-    if (!warned) console.warn(`rate limiting: Redis unavailable (${error.message}); requests are let through`);
-    warned = true;
+/**
+ * Token buckets in Redis, shared by every server process. While Redis does not
+ * answer, this process's own buckets take over (each process then allows the
+ * full rate on its own): limiting degrades, it never silently stops. The
+ * switch is logged both ways and reported by `state()` (shown on /ready).
+ */
+function inRedis(options: RateLimitOptions, keyPrefix: string): RateLimiter {
+  const redis = new Redis(options.redisUrl!, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    // A Redis that stops answering must not hold requests up: fall back instead.
+    commandTimeout: 500,
   });
+  const fallback = inProcess(options);
+  let degraded = false;
+  const degrade = (reason: string) => {
+    if (!degraded) console.warn(`rate limiting: Redis unavailable (${reason}); limiting per process until it answers`);
+    degraded = true;
+  };
+  redis.on('error', (error: Error) => degrade(error.message));
   return {
-    async take(clientId) {
+    async take(clientId, cost = 1) {
       let wait: number;
       try {
-        wait = Number(await redis.eval(TAKE, 1, `groupgraph:rate:${clientId}`, perSecond, burst));
-        warned = false;
-      } catch {
-        return; // Limiting must not take ingestion down with it: fail open.
+        wait = Number(await redis.eval(TAKE, 1, `${keyPrefix}${clientId}`, options.perSecond, options.burst, cost));
+      } catch (error) {
+        degrade((error as Error).message);
+        return fallback.take(clientId, cost);
       }
+      if (degraded) console.warn('rate limiting: Redis answers again; buckets are shared between processes');
+      degraded = false;
       if (wait > 0) throw limited(wait);
     },
+    state: () => (degraded ? 'in-process (Redis unavailable)' : 'redis'),
     async close() {
       redis.disconnect();
     },
   };
 }
 
-export function createRateLimiter(options: RateLimitOptions): RateLimiter {
-  if (options.perSecond <= 0) return { take: async () => {}, close: async () => {} };
-  return options.redisUrl ? inRedis(options) : inProcess(options);
+/** `name` keeps limiters that share a Redis apart (API clients, client IPs). */
+export function createRateLimiter(options: RateLimitOptions, name = 'client'): RateLimiter {
+  if (options.perSecond <= 0) return { take: async () => {}, state: () => 'off', close: async () => {} };
+  return options.redisUrl ? inRedis(options, `groupgraph:rate:${name}:`) : inProcess(options);
 }

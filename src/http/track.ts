@@ -1,28 +1,25 @@
-import { readCredentials } from '../auth/credentials.ts';
 import { AppError } from '../services/errors.ts';
-import type { KeyService, Principal } from '../services/keys.ts';
 import type { OpenPanelService } from '../services/openpanel.ts';
-import { readBodyWithin } from './body.ts';
+import type { RequestAuthenticator } from './authenticate.ts';
+import { readJsonBody } from './body.ts';
+import { clientIp, type Connection } from './clientIp.ts';
 import { codedError, restError } from './errors.ts';
 
+export type { Connection } from './clientIp.ts';
+
 export interface TrackHandlerOptions {
-  keys: KeyService;
+  /** Credentials (or a browser's allowed origin) and rate limits, from the headers. */
+  authenticator: RequestAuthenticator;
   openpanel: OpenPanelService;
   /** Hides unexpected error messages. */
   production: boolean;
-  /** Takes one request from the client's budget or throws RATE_LIMITED. */
-  rateLimit?: (clientId: string) => Promise<void>;
   /**
-   * Behind a reverse proxy (TRUST_PROXY): the client's IP, for device ids, is
-   * the first X-Forwarded-For hop (or X-Real-IP). Otherwise those headers are
-   * ignored — any client could set them — and the socket's address is used.
+   * Behind a reverse proxy (TRUST_PROXY): the client's IP, for device ids and
+   * per-IP limits, is the first X-Forwarded-For hop (or X-Real-IP).
    */
   trustProxy?: boolean;
-}
-
-/** What the server knows about the connection beyond the Request. */
-export interface Connection {
-  remoteAddress?: string;
+  /** Deepest JSON body accepted; deeper ones are refused while being read. */
+  maxJsonDepth: number;
 }
 
 export type TrackHandler = (request: Request, connection?: Connection) => Promise<Response>;
@@ -42,25 +39,6 @@ function errorReply(error: AppError): Response {
   return reply(status, body, headers);
 }
 
-function clientIp(request: Request, connection: Connection, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || request.headers.get('x-real-ip');
-    if (forwarded) return forwarded;
-  }
-  return connection.remoteAddress ?? '';
-}
-
-function tooLarge(): AppError {
-  return new AppError('PAYLOAD_TOO_LARGE', `The body exceeds ${TRACK_MAX_BODY_BYTES} bytes`);
-}
-
-/** The body as text, refused as soon as it passes the limit, whether declared or streamed without a length. */
-async function readBody(request: Request): Promise<string> {
-  const body = await readBodyWithin(request, TRACK_MAX_BODY_BYTES);
-  if (!body) throw tooLarge();
-  return new TextDecoder().decode(body);
-}
-
 /**
  * OpenPanel's POST /track: `{ type, payload }` with the OpenPanel headers.
  * Answers `200 {"deviceId","sessionId"}` only after the write committed,
@@ -69,26 +47,18 @@ async function readBody(request: Request): Promise<string> {
  * while the database is down.
  */
 export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
-  async function authenticate(headers: Headers): Promise<Principal> {
-    const clientId = headers.get('openpanel-client-id');
-    if (clientId && !headers.get('openpanel-client-secret') && !headers.get('authorization')) {
-      return options.keys.authenticateFromOrigin(clientId, headers.get('origin'));
-    }
-    const credentials = readCredentials(headers);
-    return options.keys.authenticate(credentials.clientId, credentials.clientSecret);
-  }
-
   return async function track(request, connection = {}) {
     try {
       if (request.method !== 'POST') {
         return reply(405, { error: 'METHOD_NOT_ALLOWED', message: 'Use POST' }, { Allow: 'POST, OPTIONS' });
       }
-      const principal = await authenticate(request.headers);
+      const ip = clientIp(request, connection, options.trustProxy ?? false);
+      const principal = await options.authenticator.authenticate(request.headers, ip, { allowOrigin: true });
       if (principal.mode !== 'write' && principal.mode !== 'root') {
         throw new AppError('FORBIDDEN', `A ${principal.mode} key may not send events`);
       }
-      await options.rateLimit?.(principal.clientId);
-      const text = await readBody(request);
+      const bytes = await readJsonBody(request, { maxBytes: TRACK_MAX_BODY_BYTES, maxJsonDepth: options.maxJsonDepth });
+      const text = new TextDecoder().decode(bytes);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -97,7 +67,7 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
       }
       const result = await options.openpanel.handle(principal.projectId, body, {
         userAgent: request.headers.get('user-agent') ?? '',
-        ip: clientIp(request, connection, options.trustProxy ?? false),
+        ip,
       });
       return reply(200, result);
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { hashSecret, newClientId, newClientSecret, verifySecret } from '../auth/secrets.ts';
+import { hashSecret, isRememberedSecret, newClientId, newClientSecret, verifySecret } from '../auth/secrets.ts';
 import { NotFoundError, UnauthenticatedError, ValidationError } from './errors.ts';
 
 export const MODES = ['write', 'read', 'root'] as const;
@@ -86,11 +86,21 @@ export class KeyService {
     if (count === 0) throw new NotFoundError('Active API client', clientId);
   }
 
-  /** Resolves a client id and secret to its project and mode, or throws UNAUTHENTICATED. */
-  async authenticate(clientId: string, secret: string): Promise<Principal> {
+  /**
+   * Resolves a client id and secret to its project and mode, or throws
+   * UNAUTHENTICATED. `beforeSlowCheck` runs (and may throw) before a secret is
+   * checked the slow way, i.e. not yet verified by this process.
+   */
+  async authenticate(
+    clientId: string,
+    secret: string,
+    hooks: { beforeSlowCheck?: () => Promise<void> } = {},
+  ): Promise<Principal> {
     const row = await this.prisma.apiClient.findFirst({ where: { id: clientId } });
     // Verify against a dummy hash when the client is unknown so both paths cost the same.
-    const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
+    const stored = row?.secretHash ?? DUMMY_HASH;
+    if (!isRememberedSecret(secret, stored)) await hooks.beforeSlowCheck?.();
+    const ok = await verifySecret(secret, stored);
     if (!row || !ok || row.revokedAt) throw new UnauthenticatedError('Invalid client id or secret');
     return { projectId: row.projectId, clientId: row.id, mode: row.mode };
   }
