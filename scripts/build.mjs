@@ -3,7 +3,8 @@
 // compiling TypeScript on the fly: no loader thread, no compile cache, about
 // 80 MB less memory and a faster start. Dependencies stay in node_modules.
 // Runs from `npm run generate` (after the Prisma client it bundles exists).
-// Then the dashboard's browser bundle into dist/web (scripts/build-dashboard.mjs).
+// Then the dashboard's browser bundle into dist/web (scripts/build-dashboard.mjs),
+// and the SDK (groupgraph/client) into dist/sdk (scripts/build-sdk.mjs).
 //
 // bin/groupgraph.js uses the bundle only while it is newer than every file in
 // src/, and falls back to the TypeScript sources otherwise, so an edit is never
@@ -12,6 +13,7 @@
 import { build } from 'esbuild';
 
 import { buildDashboard } from './build-dashboard.mjs';
+import { buildSdk } from './build-sdk.mjs';
 
 await build({
   entryPoints: [new URL('../src/cli/main.ts', import.meta.url).pathname],
@@ -25,3 +27,6 @@ await build({
 });
 
 await buildDashboard({ root: new URL('..', import.meta.url).pathname, write: true });
+
+const sdk = await buildSdk({ root: new URL('..', import.meta.url).pathname });
+if (!sdk.built) console.log(`Not building the SDK (groupgraph/client): ${sdk.reason}.`);
