@@ -10,14 +10,22 @@
 // src/, and falls back to the TypeScript sources otherwise, so an edit is never
 // shadowed by a stale build. dist/cli/ sits as deep as src/cli/: paths the code
 // resolves from import.meta.url (prisma/migrations, schema/) stay the same.
+import { rm } from 'node:fs/promises';
+
 import { build } from 'esbuild';
 
 import { buildDashboard } from './build-dashboard.mjs';
 import { buildSdk } from './build-sdk.mjs';
 
+await rm(new URL('../dist/cli', import.meta.url).pathname, { recursive: true, force: true });
 await build({
   entryPoints: [new URL('../src/cli/main.ts', import.meta.url).pathname],
-  outfile: new URL('../dist/cli/main.js', import.meta.url).pathname,
+  outdir: new URL('../dist/cli', import.meta.url).pathname,
+  // The commands import what they need when they run (src/cli/main.ts): split
+  // chunks keep that lazy in the bundle, so `--help` loads no database driver or
+  // schema. Chunks sit next to main.js, as deep as src/cli/.
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   packages: 'external',
   platform: 'node',
