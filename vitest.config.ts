@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 import { defineConfig } from 'vitest/config';
 
@@ -12,7 +13,12 @@ export default defineConfig({
   resolve: {
     // graphql 16 ships CJS (main) and ESM (module): Node loads the CJS one for our
     // dependencies, so the tests must too, or two graphql realms meet.
-    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+    alias: [
+      { find: /^graphql$/, replacement: require.resolve('graphql') },
+      // The repository's own consumers of groupgraph/client (examples/) test the
+      // sources, not the last build in dist/sdk.
+      { find: /^groupgraph\/client$/, replacement: fileURLToPath(new URL('src/sdk/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     projects: engines.map((engine) => ({

@@ -43,7 +43,10 @@ describe(`groupgraph command on ${engine}`, () => {
       expect(health.status).toBe(200);
 
       // On the embedded database the running server answers the command through its admin socket.
-      const created = await runCli(['keys', 'create', '--project', 'p', '--mode', 'write', '--json'], env);
+      const created = await runCli(
+        ['keys', 'create', '--project', 'p', '--mode', 'write', '--json', '--create-project'],
+        env,
+      );
       expect(created.stderr).toBe('');
       expect(created.code).toBe(0);
       const key = JSON.parse(created.stdout);
@@ -55,7 +58,8 @@ describe(`groupgraph command on ${engine}`, () => {
       expect(tracked.errors, JSON.stringify(tracked.errors)).toBeUndefined();
       // A write key reads nothing back; a read key of the same project sees the event.
       const reader = JSON.parse(
-        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json'], env)).stdout,
+        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'read', '--json', '--create-project'], env))
+          .stdout,
       );
       const read = await postGraphQL(`${server.url}/graphql`, EventsDocument, {}, reader);
       expect(read.data!.events.edges.map((e) => [e.node.id, e.node.groupIds])).toEqual([
@@ -107,7 +111,8 @@ describe(`groupgraph command on ${engine}`, () => {
     let exited: Promise<number | null> | undefined;
     try {
       const key = JSON.parse(
-        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'write', '--json'], env)).stdout,
+        (await runCli(['keys', 'create', '--project', 'p', '--mode', 'write', '--json', '--create-project'], env))
+          .stdout,
       );
       const ids = ['inflight-1', 'inflight-2', 'inflight-3'];
       const body = new TextEncoder().encode(

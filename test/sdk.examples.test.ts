@@ -16,7 +16,8 @@ const t = useTestApp({ transport: 'http' });
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function runScript(file: string, env: Record<string, string>) {
-  return runNode(['--import', 'tsx', file], env, ROOT);
+  // The sources, not the last build in dist/sdk.
+  return runNode(['--conditions=groupgraph-source', '--import', 'tsx', file], env, ROOT);
 }
 
 describe('examples/', () => {

@@ -102,7 +102,10 @@ describe(`SDK retries across a server restart on ${engine}`, () => {
   });
 
   async function createKey(projectId: string, mode: 'write' | 'read') {
-    const created = await runCli(['keys', 'create', '--project', projectId, '--mode', mode, '--json'], env);
+    const created = await runCli(
+      ['keys', 'create', '--project', projectId, '--mode', mode, '--json', '--create-project'],
+      env,
+    );
     expect(created.stderr).toBe('');
     return JSON.parse(created.stdout) as { clientId: string; clientSecret: string };
   }

@@ -9,9 +9,6 @@ import { CommandError, UsageError } from './errors.ts';
 // rows then live on one shard, and each statement, which names one project,
 // runs on one node.
 
-export const CITUS_USAGE = `groupgraph citus plan          print the statements that distribute the schema by project
-groupgraph citus distribute    run them on DATABASE_URL (needs the citus extension; safe to repeat)`;
-
 /**
  * Tables shared by every project, copied to every node: the projects, and the
  * API keys (a key is looked up by its client id before the project is known).
@@ -112,7 +109,7 @@ it will run. See docs/scale-out.md.`;
 export async function citus(argv: string[]): Promise<void> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   const [action, ...rest] = positionals;
-  if ((action !== 'plan' && action !== 'distribute') || rest.length > 0) throw new UsageError(CITUS_USAGE);
+  if ((action !== 'plan' && action !== 'distribute') || rest.length > 0) throw new UsageError('citus plan | citus distribute');
   const config = loadConfig();
   if (action === 'distribute' && !config.databaseUrl)
     throw new CommandError(

@@ -1,32 +1,41 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-import { ConfigError, loadConfig } from '../config.ts';
-import { openDatabase } from '../db/database.ts';
+import { loadConfig, type Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { DataDirLockedError } from '../db/dataDirLock.ts';
-import { MigrationError } from '../db/migrator.ts';
-import { AppError } from '../services/errors.ts';
-import { AdminSocketError, adminSocketPath, callAdminSocket } from '../http/adminSocket.ts';
 import { isMode, KeyService, MODES, type CreatedKey, type KeyInfo } from '../services/keys.ts';
-import { CommandError, isParseArgsError, UsageError } from './errors.ts';
-import { checkSchema, writeSchema } from './schemaArtifact.ts';
+import { CommandError, describeEverydayError, isParseArgsError, UsageError } from './errors.ts';
+import { usageFor, wantsHelp, USAGE } from './usage.ts';
 
-const USAGE = `groupgraph — typed GraphQL analytics for groups
+// Every command loads what it needs when it runs (database driver, Prisma
+// client, GraphQL schema, server): `--help` and usage errors load none of it, and
+// `keys` loads no GraphQL. Module loading was most of a CLI call's time.
 
-Usage:
-  groupgraph serve                       serve /graphql, /track and /health (PORT, HOST, DATABASE_URL, DATA_DIR)
-  groupgraph migrate                     apply pending migrations and exit
-  groupgraph keys create --project <id> --mode <write|read|root> [--name <text>] [--json]
-  groupgraph keys list [--project <id>] [--json]
-  groupgraph keys revoke <clientId>
-  groupgraph origins list --project <id> [--json]
-  groupgraph origins add|remove --project <id> <origin>...   browsers on these origins may send /track
-                                         with a write key's client id alone (e.g. https://app.example.com)
-  groupgraph schema print                write schema/schema.graphql
-  groupgraph schema check                fail when schema/schema.graphql is stale
-  groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
-  groupgraph citus plan|distribute       distribute the schema by project on a Citus cluster (docs/scale-out.md)
-`;
+/** The command line being run, for the usage shown with an error. */
+let current: { command?: string; subcommand?: string } = {};
+/** Filled once the configuration is read, so errors can name DATABASE_URL, DATA_DIR or PORT. */
+let config: Config | undefined;
+
+function readConfig(): Config {
+  config = loadConfig();
+  return config;
+}
+
+async function open(): Promise<Database> {
+  const { openDatabase } = await import('../db/database.ts');
+  return openDatabase(config ?? readConfig());
+}
+
+/** parseArgs, strict: an unknown flag or a stray argument is a usage error. */
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+) {
+  return parseArgs({ args: argv, options, allowPositionals, strict: true });
+}
 
 /**
  * Runs key administration on the database; when a running server holds the
@@ -36,13 +45,22 @@ async function withKeys<T>(
   work: (keys: KeyService) => Promise<T>,
   viaServer: (dataDir: string) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfig();
+  const settings = config ?? readConfig();
   let database;
   try {
-    database = await openDatabase(config);
+    database = await open();
   } catch (error) {
-    if (error instanceof DataDirLockedError && existsSync(adminSocketPath(config.dataDir))) {
-      return viaServer(config.dataDir);
+    if (error instanceof DataDirLockedError) {
+      const socket = await import('../http/adminSocket.ts');
+      if (existsSync(socket.adminSocketPath(settings.dataDir))) {
+        try {
+          return await viaServer(settings.dataDir);
+        } catch (socketError) {
+          // The server's answer is already worded for people (NOT_FOUND, VALIDATION_FAILED…).
+          if (socketError instanceof socket.AdminSocketError) throw new CommandError(socketError.message);
+          throw socketError;
+        }
+      }
     }
     throw error;
   }
@@ -54,75 +72,162 @@ async function withKeys<T>(
   }
 }
 
-async function keys(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      project: { type: 'string' },
-      mode: { type: 'string' },
-      name: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
+async function callServer<T>(dataDir: string, route: string, body: unknown): Promise<T> {
+  const { callAdminSocket } = await import('../http/adminSocket.ts');
+  return callAdminSocket<T>(dataDir, route, body);
+}
+
+/** Asks a yes/no question on a terminal; false when not on one. */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+async function keysCreate(argv: string[]): Promise<void> {
+  const { values } = parse(argv, {
+    project: { type: 'string' },
+    mode: { type: 'string' },
+    name: { type: 'string' },
+    'create-project': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   });
-  const [action, ...rest] = positionals;
+  if (!values.project) throw new UsageError('keys create needs --project <id>');
+  if (!values.mode || !isMode(values.mode)) throw new UsageError(`keys create needs --mode ${MODES.join('|')}`);
+  const mode = values.mode;
+  const projectId = values.project;
+  const createProject = values['create-project'];
+
+  // A typo in --project must not quietly make a new project: creating one has to
+  // be asked for. One database session checks and creates (opening the embedded
+  // database is most of the command's time).
+  const mayCreate = async (others: string[]): Promise<void> => {
+    if (createProject || (await confirm(`Project "${projectId}" does not exist. Create it?`))) return;
+    const listed = others.length ? `Projects with keys: ${others.join(', ')}.` : 'There are no projects yet.';
+    throw new CommandError(
+      `Project "${projectId}" does not exist. ${listed} To create it, add --create-project: groupgraph keys create --project ${projectId} --mode ${mode} --create-project`,
+    );
+  };
+  const { key, created } = await withKeys(
+    async (k) => {
+      const exists = await k.allowedOrigins(projectId).then(yes, unlessNotFound);
+      if (!exists) await mayCreate(projectsOf(await k.list()));
+      return { key: await k.create(projectId, mode, values.name), created: !exists };
+    },
+    async (dir) => {
+      const exists = await callServer<string[]>(dir, '/origins/list', { projectId, origins: [] }).then(
+        yes,
+        unlessNotFound,
+      );
+      if (!exists) await mayCreate(projectsOf(await callServer<KeyInfo[]>(dir, '/keys/list', {})));
+      const key = await callServer<CreatedKey>(dir, '/keys/create', { projectId, mode, name: values.name });
+      return { key, created: !exists };
+    },
+  );
+  if (values.json) console.log(JSON.stringify(key));
+  else {
+    if (created) console.log(`Created project "${key.projectId}".`);
+    console.log(`Created a ${key.mode} key for project "${key.projectId}". The secret is shown only now.`);
+    console.log(`  openpanel-client-id:     ${key.clientId}`);
+    console.log(`  openpanel-client-secret: ${key.clientSecret}`);
+  }
+}
+
+const yes = () => true;
+
+/**
+ * Asking for a project's allowed origins answers NOT_FOUND exactly when the
+ * project does not exist, on the database and through a running server alike.
+ */
+function unlessNotFound(error: unknown): false {
+  if ((error as { code?: unknown } | null)?.code === 'NOT_FOUND') return false;
+  throw error;
+}
+
+function projectsOf(keys: KeyInfo[]): string[] {
+  return [...new Set(keys.map((k) => k.projectId))].sort();
+}
+
+async function keysList(argv: string[]): Promise<void> {
+  const { values } = parse(argv, { project: { type: 'string' }, json: { type: 'boolean', default: false } });
+  const list = (
+    await withKeys(
+      (k) => k.list(values.project),
+      (dir) => callServer<KeyInfo[]>(dir, '/keys/list', { projectId: values.project }),
+    )
+  ).map((k) => ({ ...k, revokedAt: k.revokedAt ? new Date(k.revokedAt) : null }));
+  if (values.json) {
+    console.log(JSON.stringify(list));
+    return;
+  }
+  if (list.length === 0) {
+    console.log(values.project ? `No keys for project "${values.project}".` : 'No keys.');
+    return;
+  }
+  const rows = [
+    ['PROJECT', 'CLIENT ID', 'MODE', 'STATE', 'NAME'],
+    ...list.map((key) => [
+      key.projectId,
+      key.clientId,
+      key.mode,
+      key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active',
+      key.name ?? '',
+    ]),
+  ];
+  // Tab-separated (cut -f and awk -F'\t' keep working), the header row first.
+  for (const row of rows) console.log(row.join('\t'));
+}
+
+async function keysRevoke(argv: string[]): Promise<void> {
+  const { positionals } = parse(argv, {}, true);
+  const clientId = positionals[0];
+  if (!clientId || positionals.length > 1) throw new UsageError('keys revoke needs one client id');
+  await withKeys(
+    (k) => k.revoke(clientId),
+    (dir) => callServer<void>(dir, '/keys/revoke', { clientId }),
+  );
+  console.log(`Revoked ${clientId}.`);
+}
+
+async function keys(argv: string[]): Promise<void> {
+  const [action, ...rest] = argv;
+  current.subcommand = action;
+  if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
+    console.log(usageFor('keys'));
+    return;
+  }
+  if (wantsHelp(rest)) {
+    console.log(usageFor('keys', action));
+    return;
+  }
   switch (action) {
-    case 'create': {
-      if (!values.project) throw new UsageError('keys create needs --project <id>');
-      if (!values.mode || !isMode(values.mode)) throw new UsageError(`keys create needs --mode ${MODES.join('|')}`);
-      const mode = values.mode;
-      const projectId = values.project;
-      const key = await withKeys(
-        (k) => k.create(projectId, mode, values.name),
-        (dir) => callAdminSocket<CreatedKey>(dir, '/keys/create', { projectId, mode, name: values.name }),
-      );
-      if (values.json) console.log(JSON.stringify(key));
-      else {
-        console.log(`Created a ${key.mode} key for project "${key.projectId}". The secret is shown only now.`);
-        console.log(`  openpanel-client-id:     ${key.clientId}`);
-        console.log(`  openpanel-client-secret: ${key.clientSecret}`);
-      }
-      return;
-    }
-    case 'list': {
-      const list = (
-        await withKeys(
-          (k) => k.list(values.project),
-          (dir) => callAdminSocket<KeyInfo[]>(dir, '/keys/list', { projectId: values.project }),
-        )
-      ).map((k) => ({ ...k, revokedAt: k.revokedAt ? new Date(k.revokedAt) : null }));
-      if (values.json) console.log(JSON.stringify(list));
-      else {
-        for (const key of list) {
-          const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
-          console.log(`${key.projectId}\t${key.clientId}\t${key.mode}\t${state}\t${key.name ?? ''}`);
-        }
-        if (list.length === 0) console.log('No keys.');
-      }
-      return;
-    }
-    case 'revoke': {
-      const clientId = rest[0];
-      if (!clientId) throw new UsageError('keys revoke needs a client id');
-      await withKeys(
-        (k) => k.revoke(clientId),
-        (dir) => callAdminSocket<void>(dir, '/keys/revoke', { clientId }),
-      );
-      console.log(`Revoked ${clientId}.`);
-      return;
-    }
+    case 'create':
+      return keysCreate(rest);
+    case 'list':
+      return keysList(rest);
+    case 'revoke':
+      return keysRevoke(rest);
     default:
-      throw new UsageError(`unknown keys command "${action ?? ''}"`);
+      current.subcommand = undefined;
+      throw new UsageError(`unknown keys command "${action}"`);
   }
 }
 
 /** The origins whose browsers may send POST /track with a write key's client id and no secret. */
 async function origins(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { project: { type: 'string' }, json: { type: 'boolean', default: false } },
-  });
+  if (wantsHelp(argv)) {
+    console.log(usageFor('origins'));
+    return;
+  }
+  const { values, positionals } = parse(
+    argv,
+    { project: { type: 'string' }, json: { type: 'boolean', default: false } },
+    true,
+  );
   const [action, ...given] = positionals;
   if (action !== 'list' && action !== 'add' && action !== 'remove') {
     throw new UsageError(`unknown origins command "${action ?? ''}"`);
@@ -137,7 +242,7 @@ async function origins(argv: string[]): Promise<void> {
         : action === 'add'
           ? k.addAllowedOrigins(projectId, given)
           : k.removeAllowedOrigins(projectId, given),
-    (dir) => callAdminSocket<string[]>(dir, `/origins/${action}`, { projectId, origins: given }),
+    (dir) => callServer<string[]>(dir, `/origins/${action}`, { projectId, origins: given }),
   );
   if (values.json) console.log(JSON.stringify(list));
   else if (list.length === 0) console.log(`Project "${projectId}" allows no browser origins.`);
@@ -146,65 +251,80 @@ async function origins(argv: string[]): Promise<void> {
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve': {
-      const { serve } = await import('../main.ts');
-      return serve(loadConfig());
-    }
-    case 'migrate': {
-      const database = await openDatabase(loadConfig());
-      try {
-        const applied = await database.migrate();
-        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
-      } finally {
-        await database.close();
-      }
-      return;
-    }
-    case 'seed': {
-      const { seed } = await import('./seed.ts');
-      return seed(rest);
-    }
-    case 'citus': {
-      const { citus } = await import('./citus.ts');
-      return citus(rest);
-    }
-    case 'keys':
-      return keys(rest);
-    case 'origins':
-      return origins(rest);
-    case 'schema':
-      if (rest[0] === 'print') return writeSchema();
-      if (rest[0] === 'check') return checkSchema();
-      throw new UsageError('schema print | schema check');
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
+  current = { command };
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(rest[0] ? usageFor(rest[0]) : USAGE);
+    return;
   }
+  if (command !== 'keys' && wantsHelp(rest)) {
+    if (!(command in commands)) throw new UsageError(`unknown command "${command}"`);
+    console.log(usageFor(command, command === 'schema' ? undefined : rest[0]));
+    return;
+  }
+  const handler = commands[command];
+  if (!handler) {
+    current = {};
+    throw new UsageError(`unknown command "${command}"`);
+  }
+  return handler(rest);
 }
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  async serve(argv) {
+    parse(argv, {});
+    const settings = readConfig();
+    const { serve } = await import('../main.ts');
+    return serve(settings);
+  },
+  async migrate(argv) {
+    parse(argv, {});
+    const database = await open();
+    try {
+      const applied = await database.migrate();
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
+    } finally {
+      await database.close();
+    }
+  },
+  async seed(argv) {
+    readConfig();
+    const { seed } = await import('./seed.ts');
+    return seed(argv);
+  },
+  keys,
+  origins,
+  async citus(argv) {
+    readConfig();
+    const { citus } = await import('./citus.ts');
+    return citus(argv);
+  },
+  async schema(argv) {
+    const [action, ...rest] = argv;
+    parse(rest, {});
+    const artifact = await import('./schemaArtifact.ts');
+    if (action === 'print') return artifact.writeSchema();
+    if (action === 'check') return artifact.checkSchema();
+    throw new UsageError('schema print | schema check');
+  },
+};
 
 try {
   await run(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError || isParseArgsError(error)) {
-    console.error(`groupgraph: ${error.message}\n\n${USAGE}`);
+    const usage = usageFor(current.command, current.subcommand);
+    console.error(`groupgraph: ${error.message}\n\n${usage}`);
     process.exitCode = 2;
-  } else if (
-    error instanceof ConfigError ||
-    error instanceof MigrationError ||
-    error instanceof DataDirLockedError ||
-    error instanceof AppError ||
-    error instanceof CommandError ||
-    error instanceof AdminSocketError
-  ) {
-    console.error(`groupgraph: ${error.message}`);
-    process.exitCode = 1;
   } else {
-    throw error;
+    const line = describeEverydayError(error, {
+      databaseUrl: config?.databaseUrl,
+      dataDir: config?.dataDir,
+      port: config?.port,
+      host: config?.host,
+    });
+    if (line === undefined) throw error;
+    console.error(`groupgraph: ${line}`);
+    // Nothing more to do: a half-opened pool or database must not keep the process alive.
+    process.exit(1);
   }
 }

@@ -32,10 +32,22 @@ export const builder = new SchemaBuilder<{
       query: ctx.mode === 'read' || ctx.mode === 'root',
       admin: ctx.mode === 'root',
     }),
-    unauthorizedError: (_parent, ctx, info) =>
-      new AppError('FORBIDDEN', `A ${ctx.mode} key may not use ${info.parentType.name}.${info.fieldName}`, {
-        mode: ctx.mode,
-      }),
+    unauthorizedError: (_parent, ctx, info) => {
+      const field = `${info.parentType.name}.${info.fieldName}`;
+      // A field of a mutation's result is resolved only after the mutation
+      // succeeded: the write is stored, only reading it back is refused. Say so,
+      // or people retry (or think ingestion failed).
+      if (info.operation.operation === 'mutation' && info.parentType.name !== 'Mutation') {
+        let root = info.path;
+        while (root.prev) root = root.prev;
+        return new AppError(
+          'FORBIDDEN',
+          `Stored: ${root.key} succeeded, but a ${ctx.mode} key reads back only ids (and duplicate) — select just those, or use a read or root key to see ${field}`,
+          { mode: ctx.mode, stored: true, field },
+        );
+      }
+      return new AppError('FORBIDDEN', `A ${ctx.mode} key may not use ${field}`, { mode: ctx.mode });
+    },
   },
   prisma: {
     // The database is chosen at start-up, so the client comes with each request.
