@@ -109,7 +109,8 @@ it will run. See docs/scale-out.md.`;
 export async function citus(argv: string[]): Promise<void> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
   const [action, ...rest] = positionals;
-  if ((action !== 'plan' && action !== 'distribute') || rest.length > 0) throw new UsageError('citus plan | citus distribute');
+  if ((action !== 'plan' && action !== 'distribute') || rest.length > 0)
+    throw new UsageError('citus plan | citus distribute');
   const config = loadConfig();
   if (action === 'distribute' && !config.databaseUrl)
     throw new CommandError(
