@@ -26,6 +26,8 @@ export interface Config {
   trackBatchMax: number;
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
   trustProxy: boolean;
+  /** METRICS=false turns GET /metrics off; METRICS_TOKEN requires `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token?: string };
 }
 
 /** Every setting's default, written once; code that is not handed a setting falls back to these. */
@@ -40,6 +42,7 @@ export const DEFAULTS = {
   databaseConnectTimeoutMs: 5000,
   trackBatchMax: 1000,
   trustProxy: false,
+  metrics: { enabled: true },
 } as const;
 
 export class ConfigError extends Error {}
@@ -87,5 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
+    metrics: {
+      enabled: boolean(env, 'METRICS', DEFAULTS.metrics.enabled),
+      token: env.METRICS_TOKEN || undefined,
+    },
   };
 }

@@ -59,6 +59,7 @@ export async function serve(config: Config): Promise<void> {
     rateLimit: config.rateLimit,
     trackBatchMax: config.trackBatchMax,
     trustProxy: config.trustProxy,
+    metrics: config.metrics,
   });
   const server = await listen(app, config.port, config.host);
   console.log(`Dashboard at ${server.url}/`);

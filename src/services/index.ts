@@ -4,7 +4,7 @@ import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
-import { IngestService } from './ingest.ts';
+import { IngestService, type EventOutcome } from './ingest.ts';
 import { KeyService } from './keys.ts';
 import { LiveEventService, type Listen } from './live.ts';
 import { MembershipService } from './memberships.ts';
@@ -39,6 +39,8 @@ export interface ServiceOptions {
   trackBatchMax: number;
   /** The database's notifications (Database.listen); without it no live event is ever heard. */
   listen?: Listen;
+  /** Told the outcome of every event sent (metrics). */
+  onEvents?: (outcome: EventOutcome, count: number) => void;
 }
 
 const NEVER_HEARS: Listen = () => ({ ready: Promise.resolve(), close: async () => {} });
@@ -46,7 +48,7 @@ const NEVER_HEARS: Listen = () => ({ ready: Promise.resolve(), close: async () =
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
-  const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
+  const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax, onEvents: options.onEvents });
   const memberships = new MembershipService(prisma);
   const profiles = new ProfileService(prisma);
   const sessions = new SessionService(prisma);
