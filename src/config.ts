@@ -35,6 +35,8 @@ export interface Config {
   trustProxy: boolean;
   /** SQL_STATEMENT_LOG: a directory where every distinct SQL statement is appended (the test suite's tenant-scope check). */
   statementLogDir: string | undefined;
+  /** METRICS=false turns GET /metrics off; METRICS_TOKEN requires `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token?: string };
 }
 
 /** Every setting's default, written once; code that is not handed a setting falls back to these. */
@@ -51,6 +53,7 @@ export const DEFAULTS = {
   databaseConnectTimeoutMs: 5000,
   trackBatchMax: 1000,
   trustProxy: false,
+  metrics: { enabled: true },
 } as const;
 
 export class ConfigError extends Error {}
@@ -110,5 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
     statementLogDir: env.SQL_STATEMENT_LOG ? path.resolve(env.SQL_STATEMENT_LOG) : undefined,
+    metrics: {
+      enabled: boolean(env, 'METRICS', DEFAULTS.metrics.enabled),
+      token: env.METRICS_TOKEN || undefined,
+    },
   };
 }

@@ -59,6 +59,7 @@ export async function serve(config: Config): Promise<void> {
     rateLimit: config.rateLimit,
     trackBatchMax: config.trackBatchMax,
     trustProxy: config.trustProxy,
+    metrics: config.metrics,
   });
   const server = await listen(app, config.port, config.host);
   console.log(`Dashboard at ${server.url}/`);
@@ -70,6 +71,7 @@ export async function serve(config: Config): Promise<void> {
       if (stopping) return;
       stopping = true;
       console.log(`${signal}: finishing in-flight requests…`);
+      await app.closeLive();
       await server.close();
       admin?.close();
       await app.rateLimiter.close();

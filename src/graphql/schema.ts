@@ -16,6 +16,7 @@ import './mutations/setGroup.ts';
 import './mutations/removeGroups.ts';
 import './mutations/track.ts';
 import './mutations/trackBatch.ts';
+import './subscriptions/events.ts';
 
 export const schema = builder.toSchema();
 

@@ -14,6 +14,7 @@ import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
+import { Metrics, type MetricsOptions } from './metrics.ts';
 import { createTrackHandler } from './track.ts';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
 
@@ -36,17 +37,29 @@ export interface AppOptions {
   trackBatchMax?: number;
   /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP. */
   trustProxy?: boolean;
+  /** GET /metrics (Prometheus); on without a token when omitted. */
+  metrics?: MetricsOptions;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context> & {
   rateLimiter: RateLimiter;
   authFailureLimiter: RateLimiter;
+  /** Ends live subscriptions and stops listening to the database. */
+  closeLive(): Promise<void>;
+  /** Live subscriptions open in this process. */
+  liveSubscribers(): number;
 };
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
+  const metrics = new Metrics(options.metrics ?? DEFAULTS.metrics, {
+    poolStats: () => options.database.poolStats(),
+    liveSubscribers: () => services.live.subscriberCount,
+  });
   const services = createServices(options.database.prisma, {
     trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
+    listen: (channel, onPayload) => options.database.listen(channel, onPayload),
+    onEvents: (outcome, count) => metrics.countEvents(outcome, count),
   });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
   const authFailureLimiter = createRateLimiter(
@@ -90,6 +103,7 @@ export function createApp(options: AppOptions): App {
       defaultQuery: DEFAULT_QUERY,
     },
     plugins: [
+      metrics.plugin(),
       routes,
       dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),
       ...hardeningPlugins({
@@ -114,7 +128,12 @@ export function createApp(options: AppOptions): App {
       });
     },
   });
-  return Object.assign(yoga, { rateLimiter, authFailureLimiter });
+  return Object.assign(yoga, {
+    rateLimiter,
+    authFailureLimiter,
+    closeLive: () => services.live.close(),
+    liveSubscribers: () => services.live.subscriberCount,
+  });
 }
 
 /**

@@ -4,8 +4,9 @@ import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
-import { IngestService } from './ingest.ts';
+import { IngestService, type EventOutcome } from './ingest.ts';
 import { KeyService } from './keys.ts';
+import { LiveEventService, type Listen } from './live.ts';
 import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
@@ -22,6 +23,8 @@ export interface Services {
   readonly groupOverview: GroupOverviewService;
   readonly ingest: IngestService;
   readonly keys: KeyService;
+  /** Live subscriptions to stored events (one database listener per process). */
+  readonly live: LiveEventService;
   readonly memberships: MembershipService;
   readonly profiles: ProfileService;
   readonly sessions: SessionService;
@@ -34,12 +37,18 @@ export interface Services {
 export interface ServiceOptions {
   /** Most events one trackBatch may carry. */
   trackBatchMax: number;
+  /** The database's notifications (Database.listen); without it no live event is ever heard. */
+  listen?: Listen;
+  /** Told the outcome of every event sent (metrics). */
+  onEvents?: (outcome: EventOutcome, count: number) => void;
 }
+
+const NEVER_HEARS: Listen = () => ({ ready: Promise.resolve(), close: async () => {} });
 
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
-  const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
+  const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax, onEvents: options.onEvents });
   const memberships = new MembershipService(prisma);
   const profiles = new ProfileService(prisma);
   const sessions = new SessionService(prisma);
@@ -51,6 +60,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),
+    live: new LiveEventService(prisma, options.listen ?? NEVER_HEARS),
     memberships,
     profiles,
     sessions,

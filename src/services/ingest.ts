@@ -5,6 +5,9 @@ import { AppError, UnavailableError, ValidationError } from './errors.ts';
 import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './validation.ts';
 
 /** One event as a client sends it (track, trackBatch, POST /track), before validation. */
+/** The NOTIFY channel the ingest statement announces stored events on. */
+export const LIVE_EVENTS_CHANNEL = 'groupgraph_events';
+
 export interface EventInput {
   id?: string | null;
   name: string;
@@ -69,9 +72,13 @@ export interface TrackBatchResult {
   items: TrackBatchItem[];
 }
 
+export type EventOutcome = 'accepted' | 'duplicate' | 'rejected';
+
 export interface IngestOptions {
   /** Most events one trackBatch may carry; the server passes its configured limit. Omitted: no limit. */
   trackBatchMax?: number;
+  /** Told how many events each call stored, found stored already, or refused (metrics). */
+  onEvents?: (outcome: EventOutcome, count: number) => void;
 }
 
 /** Validates one event (errors name fields under `field`) and gives it an id and a time. */
@@ -186,20 +193,30 @@ export async function insertEvents(prisma: Queryable, projectId: string, rows: E
       SELECT ${projectId}, "day", "profileId", bit_or("bit"), count(*) FROM activity_rows WHERE "profileId" <> '' GROUP BY 2, 3 ORDER BY 2, 3
       ON CONFLICT ("projectId", "day", "profileId") DO UPDATE
         SET "hours" = "ProfileActivityDay"."hours" | EXCLUDED."hours", "events" = "ProfileActivityDay"."events" + EXCLUDED."events"
+    ),
+    -- Live subscriptions (services/live.ts): one notification per stored event,
+    -- sent by PostgreSQL when this transaction commits, in commit order. The
+    -- payload is [projectId, eventId] only, far below NOTIFY's 8,000-byte limit
+    -- (both ids are at most 200 characters).
+    notified AS (
+      SELECT "id", pg_notify(${LIVE_EVENTS_CHANNEL}, json_build_array(${projectId}::text, "id")::text)::text
+      FROM events ORDER BY "id"
     )
-    SELECT "id" FROM events`;
+    SELECT "id" FROM notified`;
   return new Set(inserted.map((r) => r.id));
 }
 
 /** Event ingestion: single events and batches, both through the one bulk statement of insertEvents. */
 export class IngestService {
   readonly trackBatchMax: number;
+  private readonly onEvents: (outcome: EventOutcome, count: number) => void;
 
   constructor(
     private readonly prisma: PrismaClient,
     options: IngestOptions = {},
   ) {
     this.trackBatchMax = options.trackBatchMax ?? Infinity;
+    this.onEvents = options.onEvents ?? (() => {});
   }
 
   /**
@@ -247,18 +264,30 @@ export class IngestService {
       if (item.status === 'ACCEPTED') accepted++;
       else if (item.status === 'DUPLICATE') duplicates++;
     }
+    this.onEvents('accepted', accepted);
+    this.onEvents('duplicate', duplicates);
+    this.onEvents('rejected', rejected.length);
     return { accepted, duplicates, rejected, items };
   }
 
   /** Stores one validated event without reading it back (POST /track): its id and whether it was stored before. */
   async store(projectId: string, row: EventRow): Promise<StoredEvent> {
     const inserted = await withDeadlockRetry(() => insertEvents(this.prisma, projectId, [row]));
-    return { id: row.id, duplicate: !inserted.has(row.id) };
+    const duplicate = !inserted.has(row.id);
+    this.onEvents(duplicate ? 'duplicate' : 'accepted', 1);
+    return { id: row.id, duplicate };
   }
 
   /** Stores one event; a repeat of a stored id returns the stored event with duplicate: true. */
   async track(projectId: string, input: EventInput, now = new Date()): Promise<TrackResult> {
-    const { id, duplicate } = await this.store(projectId, toEventRow(input, 'input', now));
+    let row: EventRow;
+    try {
+      row = toEventRow(input, 'input', now);
+    } catch (error) {
+      if (error instanceof AppError) this.onEvents('rejected', 1);
+      throw error;
+    }
+    const { id, duplicate } = await this.store(projectId, row);
     // Read back for the groups the statement resolved; raw SQL costs half the ORM's CPU on this hot path.
     const [event] = await this.prisma.$queryRaw<Event[]>`
       SELECT * FROM "Event" WHERE "projectId" = ${projectId} AND "id" = ${id}`;
