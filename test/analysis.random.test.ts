@@ -91,7 +91,8 @@ describe('account-level analyses equal the reference on random worlds', () => {
   const seeds = Number(process.env.ANALYSIS_RANDOM_SEEDS ?? 20);
 
   for (let seed = 1; seed <= seeds; seed++) {
-    it(`seed ${seed}`, async () => {
+    // A few thousand events and fourteen questions a seed: minutes on a busy machine.
+    it(`seed ${seed}`, { timeout: 600_000 }, async () => {
       const rng = random(1000 + seed);
       const world = randomWorld(rng, { events: 3000 });
       const projectId = await store(world, rng);
