@@ -75,7 +75,9 @@ export function unitBucketsSql(
   read: ActivityRead,
   bounds: readonly number[],
 ): Prisma.Sql {
-  const thresholds = Prisma.sql`${isoArray(bounds)}::text[]::timestamptz[]`;
+  // A sub-select: evaluated once (an InitPlan), where a bare cast of the text array,
+  // a stable expression, would be recomputed for every row.
+  const thresholds = Prisma.sql`(SELECT ${isoArray(bounds)}::text[]::timestamptz[])`;
   if (read.source === 'EVENTS') {
     const { from, where } = eventUnits(projectId, choice);
     return Prisma.sql`
@@ -95,11 +97,13 @@ export function unitBucketsSql(
              width_bucket("a"."day"::timestamp AT TIME ZONE 'UTC' + interval '23 hours', ${thresholds}) AS "b1"
       FROM ${activityUnits(projectId, choice)}
       WHERE ${since} AND ${until})
-    SELECT "unit", "b0" AS "b" FROM "days" WHERE "b0" = "b1"
-    UNION
-    SELECT "d"."unit", width_bucket("d"."start" + make_interval(hours => "h"), ${thresholds}) AS "b"
-    FROM "days" "d" CROSS JOIN generate_series(0, 23) "h"
-    WHERE "d"."b0" <> "d"."b1" AND ("d"."hours" >> "h") & 1 = 1`;
+    SELECT "unit", "b" FROM (
+      SELECT "unit", "b0" AS "b" FROM "days" WHERE "b0" = "b1"
+      UNION ALL
+      SELECT "d"."unit", width_bucket("d"."start" + make_interval(hours => "h"), ${thresholds}) AS "b"
+      FROM "days" "d" CROSS JOIN generate_series(0, 23) "h"
+      WHERE "d"."b0" <> "d"."b1" AND ("d"."hours" >> "h") & 1 = 1) "x"
+    GROUP BY 1, 2`;
 }
 
 /** Each unit's first matching activity of all time. */
