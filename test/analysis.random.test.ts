@@ -27,9 +27,10 @@ import {
 
 let db: TestDatabase;
 const statements: string[] = [];
+// Opening and migrating an embedded database can take minutes on a busy machine.
 beforeAll(async () => {
   db = await createTestDatabase({ onStatement: (sql) => statements.push(sql) });
-});
+}, 600_000);
 afterAll(async () => db?.dispose());
 
 /** Stores a reference world in a new project: events as given, groups typed, deleted ones deleted. */
