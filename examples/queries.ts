@@ -11,10 +11,15 @@ import { pathToFileURL } from 'node:url';
 import {
   EventAggregationDocument,
   EventsDocument,
+  FunnelDocument,
+  FunnelStepUnitsDocument,
   GroupGraphClient,
   GroupOverviewDocument,
   GroupsDocument,
   GroupTypesDocument,
+  LifecycleDocument,
+  RetentionDocument,
+  StickinessDocument,
   type ClientOptions,
   type EventAggregationQuery,
   type EventFilter,
@@ -113,6 +118,35 @@ export async function groupTypeCounts(client: GroupGraphClient): Promise<Record<
   return Object.fromEntries(groupTypes.map((t) => [t.type, t.groupCount]));
 }
 
+/** The account questions, with the company as the unit, over [from, to). */
+export async function accountQuestions(client: GroupGraphClient, from: Date, to: Date) {
+  const company = { unit: 'GROUP', groupType: 'company' } as const;
+  const funnelInput = {
+    ...company,
+    from,
+    to,
+    windowSeconds: 7 * 86_400,
+    steps: [{ name: 'invite_sent' }, { name: 'report_exported' }],
+  };
+  // How many companies get from "invited a teammate" to "exported a report" within a week?
+  const { funnel } = await client.request(FunnelDocument, { input: funnelInput });
+  // Which companies stalled at step 2? (step index 0 is the first; dropped: stopped there)
+  const stalled = await client.request(FunnelStepUnitsDocument, { input: funnelInput, dropped: true, first: 100 });
+  // Do companies come back week after week?
+  const { retention } = await client.request(RetentionDocument, { input: { ...company, from, to, periods: 4 } });
+  // How many companies are new, returning, resurrecting or going dormant each week?
+  const { lifecycle } = await client.request(LifecycleDocument, { input: { ...company, from, to } });
+  // How many days a month is an account active?
+  const { stickiness } = await client.request(StickinessDocument, { input: { ...company, from, to } });
+  return {
+    funnel: funnel.steps.map((s) => ({ name: s.name, companies: s.count, conversion: s.conversionFromStart })),
+    stalledAtFirstStep: stalled.funnel.steps[0]!.units.edges.map((e) => e.node.group?.name ?? e.node.id),
+    retention: retention.average,
+    lifecycle: lifecycle.buckets,
+    activeDays: stickiness.counts,
+  };
+}
+
 export async function main(options: Pick<ClientOptions, 'url' | 'clientId' | 'clientSecret'>): Promise<void> {
   const client = new GroupGraphClient(options);
   const to = new Date();
@@ -125,6 +159,7 @@ export async function main(options: Pick<ClientOptions, 'url' | 'clientId' | 'cl
     console.log(`${series.label} (${series.total} events)`, active.join(', '));
   }
   console.log('companies exporting reports, by plan:', await exportingCompaniesByPlan(client, from, to));
+  console.log('account questions:', JSON.stringify(await accountQuestions(client, from, to), null, 2));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -78,6 +78,12 @@ describe('examples/', () => {
     expect(globex!.points.reduce((n, p) => n + p.value, 0)).toBe(5);
     expect(await queries.exportingCompaniesByPlan(client, from, to)).toEqual({ pro: 1 });
     expect(await queries.exportingCompaniesByPlan(client, lastYear, from)).toEqual({});
+    const accounts = await queries.accountQuestions(client, new Date(Date.now() - 30 * DAY_MS), to);
+    expect(accounts.funnel).toEqual([
+      { name: 'invite_sent', companies: 0, conversion: 1 },
+      { name: 'report_exported', companies: 0, conversion: 0 },
+    ]);
+    expect(accounts.activeDays.slice(0, 2)).toEqual([1, 0]); // Globex, active today only
 
     // Both run as scripts too, the way their headers say.
     const env = {
