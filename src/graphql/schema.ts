@@ -7,6 +7,7 @@ import './types/Profile.ts';
 import './types/Event.ts';
 import './types/EventAggregation.ts';
 import './types/GroupOverview.ts';
+import './types/Cohort.ts';
 import './mutations/upsertGroup.ts';
 import './mutations/updateGroup.ts';
 import './mutations/deleteGroup.ts';
@@ -16,6 +17,9 @@ import './mutations/setGroup.ts';
 import './mutations/removeGroups.ts';
 import './mutations/track.ts';
 import './mutations/trackBatch.ts';
+import './mutations/createCohort.ts';
+import './mutations/updateCohort.ts';
+import './mutations/deleteCohort.ts';
 
 export const schema = builder.toSchema();
 

@@ -2,6 +2,7 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
 import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
+import { CohortService } from './cohorts/service.ts';
 import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
@@ -14,6 +15,8 @@ import { SessionService } from './sessions.ts';
 /** The domain services bound to one database. Resolvers reach the data only through these. */
 export interface Services {
   readonly aggregation: AggregationService;
+  /** Saved cohorts of groups or profiles, evaluated when read. */
+  readonly cohorts: CohortService;
   /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
   readonly consistency: ConsistencyService;
   readonly events: EventService;
@@ -45,6 +48,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
+    cohorts: new CohortService(prisma),
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
