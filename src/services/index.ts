@@ -4,6 +4,7 @@ import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { CohortService } from './cohorts/service.ts';
 import { EventService } from './events.ts';
+import { GroupListService } from './groupList.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
 import { KeyService } from './keys.ts';
@@ -21,6 +22,8 @@ export interface Services {
   readonly consistency: ConsistencyService;
   readonly events: EventService;
   readonly groups: GroupService;
+  /** The `groups` list: filters, orders, keyset pages. */
+  readonly groupList: GroupListService;
   /** The group page: stats, activity, member growth. */
   readonly groupOverview: GroupOverviewService;
   readonly ingest: IngestService;
@@ -42,16 +45,18 @@ export interface ServiceOptions {
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
+  const cohorts = new CohortService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
   const memberships = new MembershipService(prisma);
   const profiles = new ProfileService(prisma);
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
-    cohorts: new CohortService(prisma),
+    cohorts,
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
+    groupList: new GroupListService(prisma, cohorts),
     groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),

@@ -32,7 +32,7 @@ export const EventFilterRef = builder.inputType('EventFilter', {
     }),
     cohortId: t.id({
       description:
-        'Events of the cohort\'s members: for a cohort of groups, events tagged with a member group (that also matches groupType and groupProperties, if given); for a cohort of profiles, events of member profiles.',
+        "Events of the cohort's members: for a cohort of groups, events tagged with a member group (that also matches groupType and groupProperties, if given); for a cohort of profiles, events of member profiles.",
     }),
   }),
 });

@@ -68,10 +68,11 @@ export function cohortMembersSql(cohort: ResolvedCohort): Prisma.Sql {
     return rule.negate ? Prisma.sql`NOT (${condition})` : Prisma.sql`(${condition})`;
   });
   const combined = Prisma.join(conditions, def.match === 'ALL' ? ' AND ' : ' OR ');
+  const joined = joins.length ? Prisma.join(joins, ' ') : Prisma.empty;
   const units =
     def.unit === 'GROUP'
-      ? Prisma.sql`"Group" cu ${Prisma.join(joins, ' ')} WHERE cu."projectId" = ${projectId} AND cu."type" = ${def.groupType}`
-      : Prisma.sql`"Profile" cu ${Prisma.join(joins, ' ')} WHERE cu."projectId" = ${projectId}`;
+      ? Prisma.sql`"Group" cu ${joined} WHERE cu."projectId" = ${projectId} AND cu."type" = ${def.groupType}`
+      : Prisma.sql`"Profile" cu ${joined} WHERE cu."projectId" = ${projectId}`;
   return Prisma.sql`SELECT cu."id" FROM ${units} AND (${combined})`;
 }
 
