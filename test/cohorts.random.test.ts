@@ -258,5 +258,5 @@ describe('cohorts against an in-memory reference', () => {
     }
     // The random cohorts were not all trivially empty.
     expect(nonEmpty).toBeGreaterThan(10);
-  });
+  }, 300_000);
 });
