@@ -74,10 +74,10 @@ const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(7);
 
 async function main() {
   const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench' });
-  const db = await openPostgres(scratch.url);
+  const db = openPostgres(scratch.url, { poolSize: 2 });
   try {
+    await db.migrate();
     const prisma = db.prisma;
-    await prisma.project.create({ data: { id: PROJECT } });
     const now = new Date();
     const population = createDemoPopulation({ companies, now, days: 60 });
     process.stdout.write(`loading ${companies} companies, ${population.users.length} users… `);
@@ -87,7 +87,7 @@ async function main() {
     started = performance.now();
     await insertDemoEvents(prisma, PROJECT, population, { count: events, onProgress: progressBar('events') });
     console.log(`loaded ${events} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    await prisma.$executeRawUnsafe('ANALYZE');
+    await prisma.$executeRawUnsafe('VACUUM ANALYZE');
 
     const cohorts = new CohortService(prisma);
     const cohort = await cohorts.create(PROJECT, COHORT);

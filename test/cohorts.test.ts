@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
+import { CohortDocument, CreateCohortDocument, GroupsDocument } from '../src/sdk/index.ts';
 import { DAY_MS, HOUR_MS } from '../src/time.ts';
 import { useTestApp } from './helpers/app.ts';
 import type { Operation } from './helpers/http.ts';
@@ -21,9 +22,9 @@ const BATCH = `mutation($events: [TrackInput!]!) { trackBatch(events: $events) {
 
 async function project() {
   const key = await t.createKey('root');
-  const gql = <TData = Record<string, any>>(
-    operation: Operation<TData, Record<string, unknown>>,
-    variables?: Record<string, unknown>,
+  const gql = <TData = Record<string, any>, TVariables = Record<string, unknown>>(
+    operation: Operation<TData, TVariables>,
+    variables?: TVariables,
   ) => t.ok(operation, variables, key);
   const raw = (operation: string, variables?: Record<string, unknown>) => t.gql(operation, variables, key);
   return { key, gql, raw };
@@ -170,6 +171,46 @@ describe('cohorts', () => {
         expect(byCohort).toEqual(byId);
       }
     }
+  });
+
+  it('README story: pro companies that exported reports at least twice this month', async () => {
+    const { gql } = await project();
+    await seed(gql);
+    const created = (
+      await gql(CreateCohortDocument, {
+        input: {
+          name: 'Pro exporters',
+          unit: 'GROUP',
+          groupType: 'company',
+          rules: [
+            { property: { key: 'plan', op: 'EQ', value: 'pro' } },
+            { performed: { eventName: 'report_exported', lastDays: 30, minCount: 2 } },
+          ],
+        },
+      })
+    ).createCohort;
+    // Globex is pro but exported once in the window (its other export is 40 days old).
+    expect(created.size).toBe(1);
+    const who = await gql(GroupsDocument, {
+      cohortId: created.id,
+      orderBy: { field: 'LAST_ACTIVE_AT', direction: 'DESC' },
+      first: 20,
+    });
+    expect(who.groups.edges.map((e) => e.node.id)).toEqual(['acme']);
+    const pro = await gql(GroupsDocument, {
+      type: 'company',
+      filter: { properties: [{ key: 'plan', op: 'EQ', value: 'pro' }] },
+      first: 100,
+    });
+    const cohort = (await gql(CohortDocument, { id: created.id })).cohort!;
+    expect(`${cohort.size} of ${pro.groups.edges.length}`).toBe('1 of 2');
+    expect(cohort.members.edges.map((e) => e.node.group?.name)).toEqual(['Acme']);
+    const byName = await gql(
+      `query ($cohortId: ID!) { eventAggregation(input: { metric: EVENTS, interval: DAY, breakdown: EVENT_NAME,
+        filter: { cohortId: $cohortId } }) { series { key total } } }`,
+      { cohortId: created.id },
+    );
+    expect(byName.eventAggregation.series).toContainEqual({ key: 'report_exported', total: 2 });
   });
 
   it('refuses bad definitions and foreign or unfit cohorts with VALIDATION_FAILED', async () => {
