@@ -1,0 +1,137 @@
+// npm run bench:cohorts -- [--companies 10000] [--events 500000] [--runs 21] [--keep]
+//
+// Cohort evaluation against the same rules written by hand in SQL. Loads the
+// demo population with --companies companies (their teams, users and
+// memberships) and --events demo events on PostgreSQL, then evaluates the cohort
+// "pro companies that exported reports at least twice in the last 30 days and
+// have at least three current members" — a property rule, a performed rule with
+// a minimum count and a member-count rule — through CohortService.size, and the
+// same question as one hand-written query. Both answers are compared before
+// anything is timed; rounds alternate between the two so other load on the
+// machine falls on both alike. Target: our median under the hand-written
+// median + 50 %.
+//
+// Needs a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else
+// postgresql://postgres@127.0.0.1:5432/postgres, used as the admin connection to
+// create (and afterwards drop) one database groupgraph_bench_<random>.
+import { parseArgs } from 'node:util';
+
+import { insertDemoEvents, insertDemoPopulation } from '../src/cli/demo/insert.ts';
+import { createDemoPopulation } from '../src/cli/demo/population.ts';
+import { progressBar } from '../src/cli/seed.ts';
+import { openPostgres } from '../src/db/database.ts';
+import type { CohortInput } from '../src/services/cohorts/definition.ts';
+import { CohortService } from '../src/services/cohorts/service.ts';
+import { DAY_MS } from '../src/time.ts';
+import { benchServerUrl, createScratchDatabase } from '../test/helpers/db.ts';
+
+const PROJECT = 'bench';
+
+const { values } = parseArgs({
+  options: {
+    companies: { type: 'string', default: '10000' },
+    events: { type: 'string', default: '500000' },
+    runs: { type: 'string', default: '21' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const companies = Number(values.companies.replace(/_/g, ''));
+const events = Number(values.events.replace(/_/g, ''));
+const runs = Number(values.runs);
+if (!Number.isInteger(companies) || companies < 10) throw new Error('--companies must be an integer ≥ 10');
+if (!Number.isInteger(events) || events < 1000) throw new Error('--events must be an integer ≥ 1000');
+
+const COHORT: CohortInput = {
+  name: 'pro companies exporting, with a team',
+  unit: 'GROUP',
+  groupType: 'company',
+  rules: [
+    { property: { key: 'plan', op: 'EQ', value: 'pro' } },
+    { performed: { eventName: 'report_exported', lastDays: 30, minCount: 2 } },
+    { memberCount: { min: 3 } },
+  ],
+};
+
+/** The same three rules as a person would write them, one query. */
+const HAND_WRITTEN = `
+  WITH exports AS (
+    SELECT g AS "groupId", count(*) AS n
+    FROM "Event" e CROSS JOIN LATERAL unnest(e."groupIds") g
+    WHERE e."projectId" = $1 AND e."name" = 'report_exported' AND e."createdAt" >= $2
+    GROUP BY g
+  ), members AS (
+    SELECT "groupId", count(*) AS n FROM "GroupMembership"
+    WHERE "projectId" = $1 AND "leftAt" IS NULL GROUP BY "groupId"
+  )
+  SELECT count(*)::int AS n
+  FROM "Group" c JOIN exports x ON x."groupId" = c."id" JOIN members m ON m."groupId" = c."id"
+  WHERE c."projectId" = $1 AND c."type" = 'company' AND c."properties" ->> 'plan' = 'pro'
+    AND x.n >= 2 AND m.n >= 3`;
+
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(7);
+
+async function main() {
+  const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench' });
+  const db = openPostgres(scratch.url, { poolSize: 2 });
+  try {
+    await db.migrate();
+    const prisma = db.prisma;
+    const now = new Date();
+    const population = createDemoPopulation({ companies, now, days: 60 });
+    process.stdout.write(`loading ${companies} companies, ${population.users.length} users… `);
+    let started = performance.now();
+    await insertDemoPopulation(prisma, PROJECT, population);
+    console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
+    started = performance.now();
+    await insertDemoEvents(prisma, PROJECT, population, { count: events, onProgress: progressBar('events') });
+    console.log(`loaded ${events} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await prisma.$executeRawUnsafe('VACUUM ANALYZE');
+
+    const cohorts = new CohortService(prisma);
+    const cohort = await cohorts.create(PROJECT, COHORT);
+    const ours = async () => cohorts.size(cohort);
+    // The hand-written query gets the same 30-day window, from the same instant.
+    const hand = async () => {
+      const since = new Date(Date.now() - 30 * DAY_MS);
+      const [row] = await prisma.$queryRawUnsafe<{ n: number }[]>(HAND_WRITTEN, PROJECT, since);
+      return row!.n;
+    };
+    const [a, b] = [await ours(), await hand()];
+    if (a !== b) throw new Error(`answers differ: cohort ${a}, hand-written ${b}`);
+    console.log(`both answers: ${a} of ${companies} companies`);
+
+    const times = { ours: [] as number[], hand: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      for (const [side, run] of i % 2
+        ? ([
+            ['hand', hand],
+            ['ours', ours],
+          ] as const)
+        : ([
+            ['ours', ours],
+            ['hand', hand],
+          ] as const)) {
+        const t0 = performance.now();
+        await run();
+        times[side].push(performance.now() - t0);
+      }
+    }
+    const ourSorted = [...times.ours].sort((x, y) => x - y);
+    const handSorted = [...times.hand].sort((x, y) => x - y);
+    const ratio = quantile(ourSorted, 0.5) / quantile(handSorted, 0.5);
+    console.log(
+      `\n${'side'.padEnd(12)} | median ms |  p95 ms\n` +
+        `${'cohort'.padEnd(12)} | ${ms(quantile(ourSorted, 0.5))}   | ${ms(quantile(ourSorted, 0.95))}\n` +
+        `${'hand SQL'.padEnd(12)} | ${ms(quantile(handSorted, 0.5))}   | ${ms(quantile(handSorted, 0.95))}\n` +
+        `\nratio cohort / hand-written (median): ${ratio.toFixed(2)} (target ≤ 1.50) over ${runs} alternating runs`,
+    );
+  } finally {
+    await db.close();
+    if (values.keep) console.log(`kept database ${scratch.name}`);
+    else await scratch.drop();
+  }
+}
+
+await main();
