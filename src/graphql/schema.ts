@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './types/EventFilter.ts';
 import './types/Group.ts';
+import './types/GroupPropertyHistory.ts';
 import './types/Profile.ts';
 import './types/Event.ts';
 import './types/EventAggregation.ts';

@@ -9,6 +9,7 @@ import { KeyService } from './keys.ts';
 import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
+import { PropertyHistoryService } from './propertyHistory.ts';
 import { SessionService } from './sessions.ts';
 
 /** The domain services bound to one database. Resolvers reach the data only through these. */
@@ -24,6 +25,8 @@ export interface Services {
   readonly keys: KeyService;
   readonly memberships: MembershipService;
   readonly profiles: ProfileService;
+  /** Group property history (Group.propertyHistory). */
+  readonly propertyHistory: PropertyHistoryService;
   readonly sessions: SessionService;
   /** OpenPanel's POST /track contract over the services above. */
   readonly openpanel: OpenPanelService;
@@ -53,6 +56,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     keys: new KeyService(prisma),
     memberships,
     profiles,
+    propertyHistory: new PropertyHistoryService(prisma),
     sessions,
     openpanel: new OpenPanelService({ ingest, profiles, groups, memberships, sessions }),
     prismaForPothos: prisma,
