@@ -17,6 +17,7 @@ import './mutations/setGroup.ts';
 import './mutations/removeGroups.ts';
 import './mutations/track.ts';
 import './mutations/trackBatch.ts';
+import './mutations/backfillGroups.ts';
 
 export const schema = builder.toSchema();
 

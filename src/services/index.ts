@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
+import { BackfillService } from './backfill.ts';
 import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { EventService } from './events.ts';
@@ -15,6 +16,8 @@ import { SessionService } from './sessions.ts';
 /** The domain services bound to one database. Resolvers reach the data only through these. */
 export interface Services {
   readonly aggregation: AggregationService;
+  /** Tags past events with groups (backfillGroups, setGroups since, `groupgraph backfill`). */
+  readonly backfill: BackfillService;
   /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
   readonly consistency: ConsistencyService;
   readonly events: EventService;
@@ -48,6 +51,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
+    backfill: new BackfillService(prisma),
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
