@@ -24,6 +24,9 @@ Usage:
                                          with a write key's client id alone (e.g. https://app.example.com)
   groupgraph schema print                write schema/schema.graphql
   groupgraph schema check                fail when schema/schema.graphql is stale
+  groupgraph check [--project <id>] [--json]   compare every derived table with the events; exit code 1 on differences
+  groupgraph backfill --group <id> [--profile <id>]... [--from <time>] [--to <time>] [--project <id>]
+                                         tag members' past events with the group (progress bar)
   groupgraph seed --demo [--events <n>] [--project <id>]   realistic demo data (default 100,000 events, project default)
 `;
 
@@ -163,6 +166,14 @@ async function run(argv: string[]): Promise<void> {
     case 'seed': {
       const { seed } = await import('./seed.ts');
       return seed(rest);
+    }
+    case 'check': {
+      const { check } = await import('./accounts.ts');
+      return check(rest);
+    }
+    case 'backfill': {
+      const { backfill } = await import('./accounts.ts');
+      return backfill(rest);
     }
     case 'keys':
       return keys(rest);
