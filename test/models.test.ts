@@ -149,6 +149,35 @@ describe('Prisma models agree with the migration SQL', () => {
     ).rejects.toThrow();
   });
 
+  it('reads and writes property history, which goes with its group', async () => {
+    const prisma = db.prisma;
+    const projectId = uniqueId('project');
+    const at = new Date('2026-03-01T10:00:00.123Z');
+    await prisma.project.create({ data: { id: projectId } });
+    await prisma.group.create({ data: { projectId, id: 'g1', properties: { plan: 'pro' } } });
+    const change = await prisma.groupPropertyChange.create({
+      data: { projectId, groupId: 'g1', key: 'plan', value: 'pro', previousValue: { tier: [1, null] }, changedAt: at },
+    });
+    expect(typeof change.id).toBe('bigint');
+    expect(await prisma.groupPropertyChange.findMany({ where: { projectId } })).toEqual([
+      {
+        projectId,
+        id: change.id,
+        groupId: 'g1',
+        key: 'plan',
+        value: 'pro',
+        previousValue: { tier: [1, null] },
+        changedAt: at,
+      },
+    ]);
+    // The group must exist (the key includes the project), and deleting it deletes its history.
+    await expect(
+      prisma.groupPropertyChange.create({ data: { projectId, groupId: 'missing', key: 'k', changedAt: at } }),
+    ).rejects.toThrow();
+    await prisma.group.delete({ where: { projectId_id: { projectId, id: 'g1' } } });
+    expect(await prisma.groupPropertyChange.count({ where: { projectId } })).toBe(0);
+  });
+
   it('allows one current membership per profile and group, and any number of past ones', async () => {
     const prisma = db.prisma;
     const projectId = uniqueId('project');

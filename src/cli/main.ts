@@ -293,6 +293,16 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   },
   keys,
   origins,
+  async check(argv) {
+    readConfig();
+    const { check } = await import('./accounts.ts');
+    return check(argv);
+  },
+  async backfill(argv) {
+    readConfig();
+    const { backfill } = await import('./accounts.ts');
+    return backfill(argv);
+  },
   async citus(argv) {
     readConfig();
     const { citus } = await import('./citus.ts');

@@ -16,6 +16,9 @@ Usage:
   groupgraph schema check                fail when schema/schema.graphql is stale
   groupgraph seed --demo [--events <n>] [--project <id>] [--days <n>] [--seed <n>]
                                          realistic demo data (default 100,000 events, project default)
+  groupgraph check [--project <id>] [--json]   compare every derived table with the events; exit code 1 on differences
+  groupgraph backfill --group <id> [--profile <id>]... [--from <time>] [--to <time>] [--project <id>]
+                                         tag members' past events with the group (progress bar)
   groupgraph citus plan|distribute       distribute the schema by project on a Citus cluster (docs/scale-out.md)
 
 Every command answers --help.
@@ -56,6 +59,14 @@ Revokes a key at once; requests with it get UNAUTHENTICATED.`,
   groupgraph origins add|remove --project <id> <origin>...
 
 Browsers on these origins may send /track with a write key's client id alone.`,
+  check: `Usage: groupgraph check [--project <id>] [--json]
+
+Recomputes every derived table (group index, rollups, activity days) of one project (default: default)
+from its raw events and reports the differences; exit code 1 when there are any.`,
+  backfill: `Usage: groupgraph backfill --group <id> [--profile <id>]... [--from <time>] [--to <time>] [--project <id>]
+
+Tags past events of the group's members (or of the given profiles) with the group, in chunks of at most
+10,000 events each committed on its own; never removes a tag, and running it again tags nothing new.`,
   citus: `Usage:
   groupgraph citus plan          print the statements that distribute the schema by project
   groupgraph citus distribute    run them on DATABASE_URL (needs the citus extension; safe to repeat)

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './types/EventFilter.ts';
 import './types/Group.ts';
+import './types/GroupPropertyHistory.ts';
 import './types/Profile.ts';
 import './types/Event.ts';
 import './types/EventAggregation.ts';
@@ -25,6 +26,7 @@ import './subscriptions/events.ts';
 import './mutations/createCohort.ts';
 import './mutations/updateCohort.ts';
 import './mutations/deleteCohort.ts';
+import './mutations/backfillGroups.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,6 +1,8 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
 import { requireId, requireName, requireProperties, splitPatch } from './validation.ts';
 import { NotFoundError } from './errors.ts';
+import type { Queryable } from './ingest.ts';
+import { updateGroupRecordingChanges } from './propertyHistory.ts';
 
 export interface UpsertGroupInput {
   id: string;
@@ -24,36 +26,49 @@ export class GroupService {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * Creates the group or merges into it in one statement, so concurrent upserts of
-   * different keys never lose each other's writes. Omitted type/name keep the stored value.
+   * Creates the group or merges into it, recording each changed property key
+   * (see propertyHistory.ts) in the same transaction. The row is created first
+   * when missing and then locked, so concurrent upserts of different keys never
+   * lose each other's writes and each records the value it really replaced.
+   * Omitted type/name keep the stored value.
    */
   async upsert(projectId: string, input: UpsertGroupInput, query: GroupQuery = {}): Promise<Group> {
     const id = requireId(input.id, 'input.id');
     const type = input.type == null ? null : requireName(input.type, 'input.type');
     const name = input.name == null ? null : requireName(input.name, 'input.name');
     const { set, remove } = splitPatch(requireProperties(input.properties, 'input.properties'));
-    await this.prisma.$executeRaw`
-      INSERT INTO "Group" ("projectId", "id", "type", "name", "properties")
-      VALUES (${projectId}, ${id}, ${type}, ${name}, ${JSON.stringify(set)}::jsonb)
-      ON CONFLICT ("projectId", "id") DO UPDATE SET
-        "type" = COALESCE(EXCLUDED."type", "Group"."type"),
-        "name" = COALESCE(EXCLUDED."name", "Group"."name"),
-        "properties" = ("Group"."properties" - ${remove}::text[]) || EXCLUDED."properties",
-        "updatedAt" = now()`;
+    await this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`
+        INSERT INTO "Group" ("projectId", "id") VALUES (${projectId}, ${id}) ON CONFLICT DO NOTHING`;
+      await lockGroup(tx, projectId, id);
+      await updateGroupRecordingChanges(
+        tx,
+        projectId,
+        id,
+        { kind: 'merge', set, remove },
+        { type: Prisma.sql`COALESCE(${type}, g."type")`, name: Prisma.sql`COALESCE(${name}, g."name")` },
+      );
+    });
     return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
-  /** Dashboard edit: replaces name, type and properties of an existing group. */
+  /** Dashboard edit: replaces name, type and properties of an existing group, recording changed keys. */
   async update(projectId: string, input: UpdateGroupInput, query: GroupQuery = {}): Promise<Group> {
     const id = requireId(input.id, 'input.id');
     const type = input.type == null ? null : requireName(input.type, 'input.type');
     const name = input.name == null ? null : requireName(input.name, 'input.name');
-    const properties = requireProperties(input.properties, 'input.properties') as Prisma.InputJsonObject;
-    const { count } = await this.prisma.group.updateMany({
-      where: { projectId, id },
-      data: { type, name, properties },
+    const properties = requireProperties(input.properties, 'input.properties');
+    const found = await this.prisma.$transaction(async (tx) => {
+      if (!(await lockGroup(tx, projectId, id))) return false;
+      return updateGroupRecordingChanges(
+        tx,
+        projectId,
+        id,
+        { kind: 'replace', properties },
+        { type: Prisma.sql`${type}`, name: Prisma.sql`${name}` },
+      );
     });
-    if (count === 0) throw new NotFoundError('Group', id);
+    if (!found) throw new NotFoundError('Group', id);
     return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
@@ -108,4 +123,11 @@ export class GroupService {
       FROM unnest(${[...ids]}::text[]) g`;
     return new Map(rows.map((r) => [r.id, r.at]));
   }
+}
+
+/** Takes the group's row lock for the rest of the transaction; false when there is no such group. */
+async function lockGroup(tx: Queryable, projectId: string, id: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`
+    SELECT 1 FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${id} FOR UPDATE`;
+  return rows.length > 0;
 }

@@ -1,6 +1,7 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import { AccountAnalysisService } from './analysis/accounts/service.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
+import { BackfillService } from './backfill.ts';
 import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
 import { CohortService } from './cohorts/service.ts';
@@ -13,6 +14,7 @@ import { LiveEventService, type Listen } from './live.ts';
 import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
+import { PropertyHistoryService } from './propertyHistory.ts';
 import { SessionService } from './sessions.ts';
 
 /** The domain services bound to one database. Resolvers reach the data only through these. */
@@ -22,6 +24,8 @@ export interface Services {
   readonly accounts: AccountAnalysisService;
   /** Saved cohorts of groups or profiles, evaluated when read. */
   readonly cohorts: CohortService;
+  /** Tags past events with groups (backfillGroups, setGroups since, `groupgraph backfill`). */
+  readonly backfill: BackfillService;
   /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
   readonly consistency: ConsistencyService;
   readonly events: EventService;
@@ -36,6 +40,8 @@ export interface Services {
   readonly live: LiveEventService;
   readonly memberships: MembershipService;
   readonly profiles: ProfileService;
+  /** Group property history (Group.propertyHistory). */
+  readonly propertyHistory: PropertyHistoryService;
   readonly sessions: SessionService;
   /** OpenPanel's POST /track contract over the services above. */
   readonly openpanel: OpenPanelService;
@@ -66,6 +72,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     aggregation,
     accounts: new AccountAnalysisService(prisma),
     cohorts,
+    backfill: new BackfillService(prisma),
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
@@ -76,6 +83,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     live: new LiveEventService(prisma, options.listen ?? NEVER_HEARS),
     memberships,
     profiles,
+    propertyHistory: new PropertyHistoryService(prisma),
     sessions,
     openpanel: new OpenPanelService({ ingest, profiles, groups, memberships, sessions }),
     prismaForPothos: prisma,

@@ -4,6 +4,11 @@ export const SetGroupsInputRef = builder.inputType('SetGroupsInput', {
   fields: (t) => ({
     profileId: t.id({ required: true }),
     groupIds: t.idList({ required: true }),
+    since: t.field({
+      type: 'DateTime',
+      description:
+        "setGroups only: the membership starts at this time (not in the future; an open membership that started later moves back to it) and the profile's events since then are tagged with the groups, as backfillGroups does.",
+    }),
   }),
 });
 

@@ -4,6 +4,7 @@ import {
   AGGREGATION_INTERVALS,
   AGGREGATION_LIMITS,
   AGGREGATION_METRICS,
+  PROPERTIES_AT,
   type AggregationInput,
 } from '../../services/analysis/question.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
@@ -26,6 +27,12 @@ export const AggregationBreakdownRef = builder.enumType('AggregationBreakdown', 
     "GROUP: a series per group (an event with two groups counts in both); GROUP_TYPE / GROUP_PROPERTY: a series per type / value of the event's groups; EVENT_NAME: a series per event name. Events their groups give no key land in the series with key null.",
 });
 
+export const PropertiesAtRef = builder.enumType('PropertiesAt', {
+  values: PROPERTIES_AT,
+  description:
+    "Which group property values GROUP_PROPERTY breakdowns and groupProperties filters use: NOW, today's; EVENT_TIME, the value each group had when the event happened (its latest recorded change at or before the event; values set before history was recorded count from the group's createdAt; before that, absent).",
+});
+
 const EventAggregationInputRef = builder.inputType('EventAggregationInput', {
   fields: (t) => ({
     metric: t.field({ type: AggregationMetricRef, required: true }),
@@ -40,6 +47,7 @@ const EventAggregationInputRef = builder.inputType('EventAggregationInput', {
       defaultValue: AGGREGATION_LIMITS.defaultSeries,
       description: `The top series by total (1-${AGGREGATION_LIMITS.maxSeries}).`,
     }),
+    propertiesAt: t.field({ type: PropertiesAtRef, defaultValue: 'NOW' }),
     rollingDays: t.int({
       description: `Interval DAY only: each point counts the trailing N local days ending with its day (weekly active = 7), 1-${AGGREGATION_LIMITS.maxRollingDays}.`,
     }),

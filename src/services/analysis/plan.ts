@@ -1,6 +1,6 @@
 import { HOUR_MS } from '../../time.ts';
 import { hasGroupConditions, hasProfileCohort, hasPropertyFilters } from './filter.ts';
-import { isGroupBreakdown, type Question } from './question.ts';
+import { isGroupBreakdown, timedPropertyKeys, type Question } from './question.ts';
 
 // The plan of a question, decided without the database (pure, unit-tested in
 // test/analysis.plan.test.ts): its buckets, the time range it reads, and where
@@ -87,6 +87,14 @@ export interface Plan {
   rangeEnd: Date;
   storage: Storage;
   columns: UnitColumns;
+  /**
+   * propertiesAt EVENT_TIME: the starts of the periods in which no group
+   * property the question uses changes (the range start, then each change
+   * inside the range), ascending. Each unit is read with its period
+   * (width_bucket over these), and the hours a change falls inside come from
+   * the raw events, so a rollup hour never straddles a change. Null otherwise.
+   */
+  epochs: Date[] | null;
 }
 
 /** The rollup that holds every dimension the question needs, or null when none does. */
@@ -119,15 +127,23 @@ export const minDate = (a: Date, b: Date | null | undefined) => (b && b.getTime(
  * Plans a question. `boundaries` are its bucket boundaries as BucketBoundaries
  * lists them (null without interval: one bucket).
  */
-export function planQuestion(q: Question, boundaries: readonly Date[] | null): Plan {
+export function planQuestion(q: Question, boundaries: readonly Date[] | null, changes: readonly Date[] = []): Plan {
+  const timed = timedPropertyKeys(q).length > 0;
   const columns: UnitColumns = {
-    sets: q.metric === 'UNIQUE_GROUPS' || isGroupBreakdown(q.breakdown),
+    // Timed group conditions are evaluated per group set and period, so they need the sets.
+    sets: q.metric === 'UNIQUE_GROUPS' || isGroupBreakdown(q.breakdown) || timed,
     name: q.breakdown === 'EVENT_NAME',
     profile: q.metric === 'UNIQUE_PROFILES',
   };
   const rangeEnd = minDate(q.to, q.filter.to);
+  const epochsOf = (rangeStart: Date): Date[] | null => {
+    if (!timed) return null;
+    const inside = changes.map((d) => d.getTime()).filter((ms) => ms > rangeStart.getTime() && ms < rangeEnd.getTime());
+    return [rangeStart.getTime(), ...new Set(inside)].sort((a, b) => a - b).map((ms) => new Date(ms));
+  };
   if (!q.interval) {
     const rangeStart = maxDate(q.from, q.filter.from);
+    const epochs = epochsOf(rangeStart);
     return {
       question: q,
       starts: [q.from],
@@ -136,8 +152,9 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
       window: 1,
       rangeStart,
       rangeEnd,
-      storage: chooseStorage(q, rangeStart, rangeEnd, []),
+      storage: chooseStorage(q, rangeStart, rangeEnd, epochs?.slice(1) ?? []),
       columns,
+      epochs,
     };
   }
   if (!boundaries) throw new Error(`a question with interval ${q.interval} needs its bucket boundaries`);
@@ -146,6 +163,7 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
   // Rolling windows are whole local days, also before `from`; plain buckets start at `from`.
   const rangeStart = maxDate(lookback > 0 ? starts[0]! : q.from, q.filter.from);
   const inside = boundaries.filter((b) => b.getTime() > rangeStart.getTime() && b.getTime() < rangeEnd.getTime());
+  const epochs = epochsOf(rangeStart);
   return {
     question: q,
     starts,
@@ -154,7 +172,8 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
     window: q.rolling,
     rangeStart,
     rangeEnd,
-    storage: chooseStorage(q, rangeStart, rangeEnd, inside),
+    storage: chooseStorage(q, rangeStart, rangeEnd, [...inside, ...(epochs?.slice(1) ?? [])]),
     columns,
+    epochs,
   };
 }

@@ -9,10 +9,13 @@ import { validateEventFilter, type EventFilter } from './filter.ts';
 export const AGGREGATION_METRICS = ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const;
 export const AGGREGATION_INTERVALS = ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const;
 export const AGGREGATION_BREAKDOWNS = ['GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const;
+/** Whose group properties a question uses: today's, or each group's value when the event happened. */
+export const PROPERTIES_AT = ['NOW', 'EVENT_TIME'] as const;
 
 export type AggregationMetric = (typeof AGGREGATION_METRICS)[number];
 export type AggregationInterval = (typeof AGGREGATION_INTERVALS)[number];
 export type AggregationBreakdown = (typeof AGGREGATION_BREAKDOWNS)[number];
+export type PropertiesAt = (typeof PROPERTIES_AT)[number];
 
 export const AGGREGATION_LIMITS = {
   /** Buckets per series (HOUR: about 125 days). */
@@ -45,6 +48,8 @@ export interface AggregationInput {
   limit?: number | null;
   /** DAY only: each point counts the trailing N local days ending with its day. */
   rollingDays?: number | null;
+  /** Group property values of GROUP_PROPERTY breakdowns and groupProperties filters; default NOW. */
+  propertiesAt?: PropertiesAt | null;
 }
 
 /** A validated eventAggregation input, every default applied. */
@@ -64,6 +69,7 @@ export interface Question {
   limit: number;
   /** Local days each point counts (1 without rollingDays). */
   rolling: number;
+  propertiesAt: PropertiesAt;
 }
 
 /** Shortest a bucket of each interval can be, for the bucket-count estimate. */
@@ -158,6 +164,7 @@ export function validateQuestion(input: AggregationInput, prefix = 'input.', now
     );
   }
   const filter = validateEventFilter(input.filter ?? null, `${prefix}filter`);
+  const propertiesAt = oneOf(input.propertiesAt, PROPERTIES_AT, `${prefix}propertiesAt`) ?? 'NOW';
   return {
     metric,
     from,
@@ -170,7 +177,21 @@ export function validateQuestion(input: AggregationInput, prefix = 'input.', now
     filter,
     limit,
     rolling,
+    propertiesAt,
   };
+}
+
+/**
+ * The group property keys whose value a question takes at each event's time:
+ * the breakdown property and the keys of groupProperties filters, with
+ * propertiesAt EVENT_TIME; empty otherwise (today's values, or none needed).
+ */
+export function timedPropertyKeys(q: Question): string[] {
+  if (q.propertiesAt !== 'EVENT_TIME') return [];
+  const keys = new Set<string>();
+  if (q.breakdown === 'GROUP_PROPERTY' && q.property != null) keys.add(q.property);
+  for (const f of q.filter.groupProperties ?? []) keys.add(f.key);
+  return [...keys].sort();
 }
 
 /** The question of EventAggregation.total: the whole range as one bucket, without breakdown. */

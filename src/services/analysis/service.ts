@@ -3,7 +3,8 @@ import { CohortService } from '../cohorts/service.ts';
 import { assemble, type AggregationResult } from './assemble.ts';
 import { BucketBoundaries } from './boundaries.ts';
 import { planQuestion, type Plan } from './plan.ts';
-import { totalInput, validateQuestion, type AggregationInput, type Question } from './question.ts';
+import { timedPropertyKeys, totalInput, validateQuestion, type AggregationInput, type Question } from './question.ts';
+import { propertyChangeInstants } from './timedProperties.ts';
 import { aggregationSql, type AggregationRow } from './sql.ts';
 
 /**
@@ -34,7 +35,7 @@ export class AggregationService {
 
   /** Answers a validated question. */
   async answer(projectId: string, question: Question): Promise<AggregationResult> {
-    const plan = await this.plan(question);
+    const plan = await this.plan(question, projectId);
     const [, rows] = await this.prisma.$transaction([
       // The planner's pessimistic estimates for these CTE pipelines would otherwise
       // make PostgreSQL spend longer JIT-compiling than the query takes to run.
@@ -44,8 +45,12 @@ export class AggregationService {
     return assemble(plan, rows);
   }
 
-  /** The plan of a validated question (its buckets from PostgreSQL, the rest pure); reads no events. */
-  async plan(question: Question): Promise<Plan> {
+  /**
+   * The plan of a validated question (its buckets from PostgreSQL, the rest
+   * pure); reads no events. With propertiesAt EVENT_TIME it also reads when the
+   * properties it uses changed.
+   */
+  async plan(question: Question, projectId?: string): Promise<Plan> {
     await this.boundaries.checkTimezone(question.timezone, `${question.fieldPrefix}timezone`);
     const boundaries = question.interval
       ? await this.boundaries.list(
@@ -56,7 +61,12 @@ export class AggregationService {
           question.rolling - 1,
         )
       : null;
-    return planQuestion(question, boundaries);
+    const keys = timedPropertyKeys(question);
+    if (keys.length === 0) return planQuestion(question, boundaries);
+    if (projectId === undefined) throw new Error('planning a propertiesAt EVENT_TIME question needs its project');
+    const untimed = planQuestion(question, boundaries);
+    const changes = await propertyChangeInstants(this.prisma, projectId, keys, untimed.rangeStart, untimed.rangeEnd);
+    return planQuestion(question, boundaries, changes);
   }
 
   /** The metric over the whole range without breakdown: an event with two groups counts once. */

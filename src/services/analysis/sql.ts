@@ -1,14 +1,17 @@
 import { Prisma } from '../../generated/prisma/client.ts';
-import { hasPropertyFilters } from './filter.ts';
+import { hasPropertyFilters, type EventFilter } from './filter.ts';
 import { eventFilterSql, groupCondition, profileCohortCondition } from './filterSql.ts';
 import type { HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
-import { isGroupBreakdown, type Question } from './question.ts';
+import { isGroupBreakdown, timedPropertyKeys, type Question } from './question.ts';
+import { propertiesAtSql } from './timedProperties.ts';
 
 // The one statement that answers a planned question, composed with Prisma.sql
 // (every value a parameter). Its CTEs, in order:
 //   rollup_units, raw_units, units – events as "units" (b = base bucket, gs = group
-//       set, name, profile, w = how many events), from the storage the plan chose;
-//   sets, set_groups – the groups of each unit's set that may form a series or count;
+//       set, name, profile, w = how many events, ep = period of propertiesAt
+//       EVENT_TIME, else 0), from the storage the plan chose;
+//   sets, group_at, set_groups – the groups of each unit's set (and period) that
+//       may form a series or count;
 //   cells            – per base bucket and series key, a count or distinct entities;
 //   totals, top, points – the top series and their points.
 
@@ -24,18 +27,37 @@ export interface AggregationRow {
 /** Dates as ISO strings, to bind as one timestamptz[] parameter. */
 export const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
-/** Collapses unit rows (b, gs, groups, name, profile, w) to the columns the question needs. */
+/**
+ * The period (Plan.epochs) of an instant, for propertiesAt EVENT_TIME; 0 otherwise.
+ * Rollup hours never straddle a period's start, so their hour gives the period too.
+ */
+function epochOf(plan: Plan, instant: Prisma.Sql): Prisma.Sql {
+  return plan.epochs ? Prisma.sql`width_bucket(${instant}, ${iso(plan.epochs)}::timestamptz[])` : Prisma.sql`0`;
+}
+
+/**
+ * The filter the storage applies to events. With timed group properties the
+ * group conditions depend on the event's time: they are applied per set and
+ * period (group_at) instead, and only the group type (today's) stays here.
+ */
+function storageFilter(plan: Plan): EventFilter {
+  const f = plan.question.filter;
+  return plan.epochs ? { ...f, groupProperties: undefined } : f;
+}
+
+/** Collapses unit rows (b, gs, groups, name, profile, w, ep) to the columns the question needs. */
 function collapse(rows: Prisma.Sql, columns: UnitColumns): Prisma.Sql {
   const pick = (needed: boolean, column: string, type: string) =>
     Prisma.raw(needed ? `x."${column}"` : `NULL::${type}`);
   return Prisma.sql`
     SELECT x."b", ${pick(columns.sets, 'gs', 'text')} AS "gs", ${pick(columns.sets, 'groups', 'text[]')} AS "groups",
-           ${pick(columns.name, 'name', 'text')} AS "name", ${pick(columns.profile, 'profile', 'text')} AS "profile", sum(x."w")::bigint AS "w"
+           ${pick(columns.name, 'name', 'text')} AS "name", ${pick(columns.profile, 'profile', 'text')} AS "profile", sum(x."w")::bigint AS "w",
+           x."ep"
     FROM (${rows}) x
-    GROUP BY 1, 2, 3, 4, 5`;
+    GROUP BY 1, 2, 3, 4, 5, 7`;
 }
 
-const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", 0::bigint AS "w" WHERE false`;
+const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", 0::bigint AS "w", 0 AS "ep" WHERE false`;
 
 /** Rollup rows of the hours in `span` except the edge hours. */
 function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: HourSpan, edgeHours: Date[]): Prisma.Sql {
@@ -45,7 +67,7 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   if (span.from) conditions.push(Prisma.sql`r."hour" >= ${span.from}`);
   if (span.to) conditions.push(Prisma.sql`r."hour" < ${span.to}`);
   if (edgeHours.length) conditions.push(Prisma.sql`NOT (r."hour" = ANY(${iso(edgeHours)}::timestamptz[]))`);
-  const f = q.filter;
+  const f = storageFilter(plan);
   if (f.eventNames?.length) conditions.push(Prisma.sql`r."name" = ANY(${[...f.eventNames]}::text[])`);
   if (f.profileId != null) conditions.push(Prisma.sql`r."profileId" = ${f.profileId}`);
   const profileCohort = profileCohortCondition(f, Prisma.sql`r."profileId"`);
@@ -69,7 +91,7 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   return collapse(
     Prisma.sql`
       SELECT width_bucket(r."hour", ${starts}::timestamptz[]) AS "b", r."groupSet" AS "gs", NULL::text[] AS "groups",
-             ${name} AS "name", ${profile} AS "profile", ${weight} AS "w"
+             ${name} AS "name", ${profile} AS "profile", ${weight} AS "w", ${epochOf(plan, Prisma.sql`r."hour"`)} AS "ep"
       FROM ${Prisma.raw(`"${table}"`)} r
       WHERE ${Prisma.join(conditions, ' AND ')}`,
     plan.columns,
@@ -83,7 +105,7 @@ function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.S
     SELECT e.* FROM "Event" e
     WHERE e."projectId" = ${projectId} AND e."createdAt" >= ${plan.rangeStart} AND e."createdAt" < ${plan.rangeEnd}
       ${edgeHours ? Prisma.sql`AND e."createdAt" >= h."hour" AND e."createdAt" < h."hour" + interval '1 hour'` : Prisma.empty}
-      AND ${eventFilterSql(projectId, plan.question.filter, 'e')}
+      AND ${eventFilterSql(projectId, storageFilter(plan), 'e')}
     ${edgeHours ? Prisma.sql`OFFSET 0` : Prisma.empty}`;
   // LATERAL (kept apart by OFFSET 0): one index range per edge hour, whatever the planner guesses about the list.
   const from = edgeHours
@@ -92,7 +114,7 @@ function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.S
   return collapse(
     Prisma.sql`
       SELECT width_bucket(e."createdAt", ${starts}::timestamptz[]) AS "b", 'e' || e."groupIds"::text AS "gs", e."groupIds" AS "groups",
-             e."name", e."profileId" AS "profile", 1 AS "w"
+             e."name", e."profileId" AS "profile", 1 AS "w", ${epochOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
       FROM ${from}`,
     plan.columns,
   );
@@ -120,7 +142,7 @@ function eventGroupUnits(projectId: string, plan: Plan): Prisma.Sql {
     Prisma.sql`
       SELECT width_bucket(eg."createdAt", ${starts}::timestamptz[]) AS "b",
              'g' || array_agg(eg."groupId" ORDER BY eg."groupId")::text AS "gs", array_agg(eg."groupId" ORDER BY eg."groupId") AS "groups",
-             eg."name", eg."profileId" AS "profile", 1 AS "w"
+             eg."name", eg."profileId" AS "profile", 1 AS "w", ${epochOf(plan, Prisma.sql`eg."createdAt"`)} AS "ep"
       FROM "EventGroup" eg ${join}
       WHERE ${Prisma.join(conditions, ' AND ')}
       GROUP BY eg."eventId", eg."createdAt", eg."name", eg."profileId"`,
@@ -149,22 +171,53 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
     case 'none':
       break;
   }
+  // Sets are looked up per period: with EVENT_TIME a group's properties differ between periods.
   const sets = plan.columns.sets
     ? Prisma.sql`,
     sets AS (
-      SELECT s."groupSet" AS "gs", s."groupIds" AS "groups" FROM "GroupSet" s
-      WHERE s."projectId" = ${projectId} AND s."groupSet" IN (SELECT "gs" FROM rollup_units)
+      SELECT s."groupSet" AS "gs", s."groupIds" AS "groups", ru."ep" FROM "GroupSet" s
+      JOIN (SELECT DISTINCT "gs", "ep" FROM rollup_units) ru ON ru."gs" = s."groupSet"
+      WHERE s."projectId" = ${projectId}
       UNION ALL
-      SELECT DISTINCT "gs", "groups" FROM raw_units
-    )`
+      SELECT DISTINCT "gs", "groups", "ep" FROM raw_units
+    ),
+    ${groupAtCte(projectId, plan)}`
     : Prisma.empty;
+  // Timed group conditions choose events here, per set and period (the storage could not).
+  const timedGroups = plan.epochs ? groupCondition(plan.question.filter, 'ga') : null;
+  const keep = timedGroups ? Prisma.sql` WHERE ("gs", "ep") IN (SELECT "gs", "ep" FROM kept)` : Prisma.empty;
+  const kept = timedGroups
+    ? Prisma.sql`,
+    kept AS MATERIALIZED (SELECT DISTINCT ga."gs", ga."ep" FROM group_at ga WHERE ga."id" IS NOT NULL AND ${timedGroups})`
+    : Prisma.empty;
+  // Materialized with EVENT_TIME: the planner, guessing one row per CTE, would
+  // otherwise re-run the units for every group_at row it joins them with.
+  const units = plan.epochs ? Prisma.sql`units AS MATERIALIZED` : Prisma.sql`units AS`;
   return Prisma.sql`
     rollup_units AS (${rollup}),
-    raw_units AS (${raw}),
-    units AS (
-      SELECT "b", "gs", "name", "profile", "w" FROM rollup_units
-      UNION ALL SELECT "b", "gs", "name", "profile", "w" FROM raw_units
-    )${sets}`;
+    raw_units AS (${raw})${sets}${kept},
+    ${units} (
+      SELECT "b", "gs", "name", "profile", "w", "ep" FROM rollup_units${keep}
+      UNION ALL SELECT "b", "gs", "name", "profile", "w", "ep" FROM raw_units${keep}
+    )`;
+}
+
+/**
+ * `group_at`: each group of each set and period with the attributes group
+ * conditions and breakdowns use: its id (null for a deleted group), type and
+ * properties — today's, or with EVENT_TIME the values of the keys the question
+ * uses at the start of the period (constant through it).
+ */
+function groupAtCte(projectId: string, plan: Plan): Prisma.Sql {
+  const keys = timedPropertyKeys(plan.question);
+  const properties = plan.epochs
+    ? propertiesAtSql(projectId, 'grp', keys, Prisma.sql`(${iso(plan.epochs)}::timestamptz[])[s."ep"]`)
+    : Prisma.sql`grp."properties"`;
+  return Prisma.sql`group_at AS (
+      SELECT s."gs", s."ep", g."id" AS "gid", grp."id", grp."type", ${properties} AS "properties"
+      FROM sets s CROSS JOIN LATERAL unnest(s."groups") AS g("id")
+      LEFT JOIN "Group" grp ON grp."projectId" = ${projectId} AND grp."id" = g."id"
+    )`;
 }
 
 /**
@@ -178,17 +231,16 @@ function setGroupsCte(projectId: string, q: Question): Prisma.Sql {
       ? Prisma.sql`grp."type"`
       : q.breakdown === 'GROUP_PROPERTY'
         ? Prisma.sql`grp."properties" ->> ${q.property}`
-        : Prisma.sql`g."id"`;
+        : Prisma.sql`grp."gid"`;
   const conditions: Prisma.Sql[] = [];
-  if (q.filter.groupIds?.length) conditions.push(Prisma.sql`g."id" = ANY(${[...q.filter.groupIds]}::text[])`);
+  if (q.filter.groupIds?.length) conditions.push(Prisma.sql`grp."gid" = ANY(${[...q.filter.groupIds]}::text[])`);
   const groups = groupCondition(q.filter, 'grp');
   // A deleted group has no type or properties: it matches no group condition (not even EXISTS false).
   if (groups) conditions.push(Prisma.sql`grp."id" IS NOT NULL`, groups);
   return Prisma.sql`
     set_groups AS (
-      SELECT s."gs", g."id" AS "gid", ${key} AS "key"
-      FROM sets s CROSS JOIN LATERAL unnest(s."groups") AS g("id")
-      LEFT JOIN "Group" grp ON grp."projectId" = ${projectId} AND grp."id" = g."id"
+      SELECT grp."gs", grp."ep", grp."gid", ${key} AS "key"
+      FROM group_at grp
       ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
     )`;
 }
@@ -204,18 +256,18 @@ function cellsCte(q: Question): { sql: Prisma.Sql; additive: boolean } {
     return {
       additive: false,
       sql: Prisma.sql`cells AS (
-        SELECT DISTINCT u."b", ${key} AS "key", sg."gid" AS "entity" FROM units u JOIN set_groups sg ON sg."gs" = u."gs")`,
+        SELECT DISTINCT u."b", ${key} AS "key", sg."gid" AS "entity" FROM units u JOIN set_groups sg ON sg."gs" = u."gs" AND sg."ep" = u."ep")`,
     };
   }
   // An event counts once in each series its groups give it (distinct keys), and
   // in the null series when they give it none (no groups, or no value).
   const from = isGroupBreakdown(q.breakdown)
     ? Prisma.sql`units u JOIN (
-        SELECT DISTINCT "gs", "key" FROM set_groups WHERE "key" IS NOT NULL
+        SELECT DISTINCT "gs", "ep", "key" FROM set_groups WHERE "key" IS NOT NULL
         UNION ALL
-        SELECT s."gs", NULL FROM sets s
-        WHERE NOT EXISTS (SELECT 1 FROM set_groups sg WHERE sg."gs" = s."gs" AND sg."key" IS NOT NULL)
-      ) sk ON sk."gs" = u."gs"`
+        SELECT s."gs", s."ep", NULL FROM sets s
+        WHERE NOT EXISTS (SELECT 1 FROM set_groups sg WHERE sg."gs" = s."gs" AND sg."ep" = s."ep" AND sg."key" IS NOT NULL)
+      ) sk ON sk."gs" = u."gs" AND sk."ep" = u."ep"`
     : Prisma.sql`units u`;
   const key = isGroupBreakdown(q.breakdown) ? Prisma.sql`sk."key"` : unitKey;
   if (q.metric === 'EVENTS') {
