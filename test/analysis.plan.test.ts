@@ -71,7 +71,26 @@ describe('which storage answers a question', () => {
       { filter: { properties: PROPERTY, groupIds: ['a'], groupProperties: PROPERTY } },
       'events',
     ],
+    ['a PROFILE breakdown', { breakdown: 'PROFILE' }, 'RollupHourProfile'],
+    ['unique groups by profile', { metric: 'UNIQUE_GROUPS', breakdown: 'PROFILE' }, 'RollupHourProfile'],
+    [
+      'a PROFILE breakdown of event names (names and profiles)',
+      { breakdown: 'PROFILE', filter: { eventNames: ['x'] } },
+      'events',
+    ],
+    ['an EVENT_PROPERTY breakdown', { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' }, 'events'],
+    [
+      'an EVENT_PROPERTY breakdown of a few groups',
+      { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature', filter: { groupIds: ['a'] } },
+      'eventGroups',
+    ],
+    ['compared with the previous period', { compareTo: 'PREVIOUS_PERIOD', breakdown: 'GROUP' }, 'RollupHour'],
     ['a filter ending before the range', { filter: { to: at('2026-03-09T00:00:00Z') } }, 'none'],
+    [
+      'a filter ending before the range, inside the previous period',
+      { compareTo: 'PREVIOUS_PERIOD', filter: { to: at('2026-03-09T12:00:00Z') } },
+      'RollupHour',
+    ],
     ['a filter starting at its end', { filter: { from: at('2026-03-11T00:00:00Z') } }, 'none'],
     [
       'a filter range outside it, with a property filter',
@@ -85,7 +104,7 @@ describe('which storage answers a question', () => {
 });
 
 describe('which unit columns a question keeps', () => {
-  const none: UnitColumns = { sets: false, name: false, profile: false };
+  const none: UnitColumns = { sets: false, name: false, profile: false, prop: false };
   const cases: [string, Partial<AggregationInput>, UnitColumns][] = [
     ['event counts', {}, none],
     [
@@ -101,6 +120,17 @@ describe('which unit columns a question keeps', () => {
       'unique profiles by group type',
       { metric: 'UNIQUE_PROFILES', breakdown: 'GROUP_TYPE' },
       { ...none, sets: true, profile: true },
+    ],
+    ['a PROFILE breakdown', { breakdown: 'PROFILE' }, { ...none, profile: true }],
+    [
+      'an EVENT_PROPERTY breakdown',
+      { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' },
+      { ...none, prop: true },
+    ],
+    [
+      'unique groups by event property',
+      { metric: 'UNIQUE_GROUPS', breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' },
+      { ...none, sets: true, prop: true },
     ],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
@@ -246,6 +276,30 @@ describe('whole hours from the rollups, edge hours from the raw events', () => {
       },
     ],
     [
+      'compareTo reads the previous period too, and its end (from) cuts like a boundary',
+      {
+        input: { from: at('2026-03-10T10:30:00Z'), to: at('2026-03-10T12:30:00Z'), compareTo: 'PREVIOUS_PERIOD' },
+        range: ['2026-03-10T08:30:00Z', '2026-03-10T12:30:00Z'],
+        rollup: ['2026-03-10T09:00:00Z', '2026-03-10T12:00:00Z'],
+        edges: ['2026-03-10T08:00:00Z', '2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+      },
+    ],
+    [
+      'compareTo over days: the previous period is as long as the range, not as the buckets',
+      {
+        input: {
+          from: at('2026-03-10T00:00:00Z'),
+          to: at('2026-03-12T00:00:00Z'),
+          interval: 'DAY',
+          compareTo: 'PREVIOUS_PERIOD',
+        },
+        boundaries: ['2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-12T00:00:00Z'],
+        range: ['2026-03-08T00:00:00Z', '2026-03-12T00:00:00Z'],
+        rollup: ['2026-03-08T00:00:00Z', '2026-03-12T00:00:00Z'],
+        edges: [],
+      },
+    ],
+    [
       "the filter's from/to narrow the range; only boundaries inside it cut",
       {
         input: {
@@ -369,7 +423,44 @@ describe('buckets', () => {
     expect(plan({})).toMatchObject({ starts: [DAY_RANGE.from], labels: [DAY_RANGE.from], outputs: [1], window: 1 });
   });
 
+  it('compareTo: previousEnd is from, the previous period is [2·from − to, from)', () => {
+    const p = plan({ from: at('2026-03-10T06:00:00Z'), to: at('2026-03-10T09:00:00Z'), compareTo: 'PREVIOUS_PERIOD' });
+    expect(p).toMatchObject({ previousEnd: at('2026-03-10T06:00:00Z'), rangeStart: at('2026-03-10T03:00:00Z') });
+    expect(plan({}).previousEnd).toBeNull();
+  });
+
   it('an interval without its boundaries is a programming error', () => {
     expect(() => plan({ interval: 'DAY' })).toThrow(/needs its bucket boundaries/);
+  });
+});
+
+describe('validation of the series options', () => {
+  const cases: [string, Partial<AggregationInput>, string][] = [
+    ['EVENT_PROPERTY without its property', { breakdown: 'EVENT_PROPERTY' }, 'input.breakdownProperty'],
+    ['a property with PROFILE', { breakdown: 'PROFILE', breakdownProperty: 'x' }, 'input.breakdownProperty'],
+    ['a negative offset', { offset: -1 }, 'input.offset'],
+    ['a fractional offset', { offset: 1.5 }, 'input.offset'],
+    ['an unknown order', { order: 'UP' as never }, 'input.order'],
+    ['ordering by change without compareTo', { orderBy: 'CHANGE_PERCENT' }, 'input.orderBy'],
+    [
+      'compareTo with rollingDays',
+      { compareTo: 'PREVIOUS_PERIOD', interval: 'DAY', rollingDays: 7 },
+      'input.compareTo',
+    ],
+    ['an unknown comparison', { compareTo: 'LAST_YEAR' as never }, 'input.compareTo'],
+  ];
+  it.each(cases)('%s', (_name, input, field) => {
+    expect(() => validateQuestion({ metric: 'EVENTS', ...DAY_RANGE, ...input })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', field }),
+    );
+  });
+
+  it('defaults: first page, largest total first, no comparison', () => {
+    expect(validateQuestion({ metric: 'EVENTS', ...DAY_RANGE })).toMatchObject({
+      offset: 0,
+      order: 'DESC',
+      orderBy: 'TOTAL',
+      previousFrom: null,
+    });
   });
 });

@@ -5,6 +5,7 @@ import './types/EventFilter.ts';
 import './types/Group.ts';
 import './types/Profile.ts';
 import './types/Event.ts';
+import './types/OrderDirection.ts';
 import './types/EventAggregation.ts';
 import './types/GroupOverview.ts';
 import './mutations/upsertGroup.ts';

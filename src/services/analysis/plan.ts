@@ -69,6 +69,8 @@ export interface UnitColumns {
   sets: boolean;
   name: boolean;
   profile: boolean;
+  /** The event property of an EVENT_PROPERTY breakdown, as text. */
+  prop: boolean;
 }
 
 /**
@@ -82,18 +84,23 @@ export interface Plan {
   outputs: number[];
   labels: Date[];
   window: number;
-  /** Events considered: [rangeStart, rangeEnd). */
+  /** Events considered: [rangeStart, rangeEnd), the previous period of compareTo included. */
   rangeStart: Date;
   rangeEnd: Date;
+  /**
+   * With compareTo: the question's `from`. Events before it belong to the
+   * previous period and go to base bucket 0, whose cells make `previousTotal`.
+   */
+  previousEnd: Date | null;
   storage: Storage;
   columns: UnitColumns;
 }
 
 /** The rollup that holds every dimension the question needs, or null when none does. */
 function rollupTable(q: Question): RollupTable | null {
-  if (hasPropertyFilters(q.filter)) return null;
+  if (hasPropertyFilters(q.filter) || q.breakdown === 'EVENT_PROPERTY') return null;
   const names = (q.filter.eventNames?.length ?? 0) > 0 || q.breakdown === 'EVENT_NAME';
-  const profiles = q.filter.profileId != null || q.metric === 'UNIQUE_PROFILES';
+  const profiles = q.filter.profileId != null || q.metric === 'UNIQUE_PROFILES' || q.breakdown === 'PROFILE';
   if (names && profiles) return null;
   if (names) return 'RollupHourName';
   if (profiles) return 'RollupHourProfile';
@@ -123,11 +130,18 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
   const columns: UnitColumns = {
     sets: q.metric === 'UNIQUE_GROUPS' || isGroupBreakdown(q.breakdown),
     name: q.breakdown === 'EVENT_NAME',
-    profile: q.metric === 'UNIQUE_PROFILES',
+    profile: q.metric === 'UNIQUE_PROFILES' || q.breakdown === 'PROFILE',
+    prop: q.breakdown === 'EVENT_PROPERTY',
   };
   const rangeEnd = minDate(q.to, q.filter.to);
+  // compareTo reads the previous period too; `from` then cuts the range like a bucket boundary.
+  const previousEnd = q.previousFrom ? q.from : null;
+  const compareCuts = (rangeStart: Date) =>
+    previousEnd && previousEnd.getTime() > rangeStart.getTime() && previousEnd.getTime() < rangeEnd.getTime()
+      ? [previousEnd]
+      : [];
   if (!q.interval) {
-    const rangeStart = maxDate(q.from, q.filter.from);
+    const rangeStart = maxDate(q.previousFrom ?? q.from, q.filter.from);
     return {
       question: q,
       starts: [q.from],
@@ -136,7 +150,8 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
       window: 1,
       rangeStart,
       rangeEnd,
-      storage: chooseStorage(q, rangeStart, rangeEnd, []),
+      previousEnd,
+      storage: chooseStorage(q, rangeStart, rangeEnd, compareCuts(rangeStart)),
       columns,
     };
   }
@@ -144,8 +159,9 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
   const lookback = q.rolling - 1;
   const starts = boundaries.slice(0, -1);
   // Rolling windows are whole local days, also before `from`; plain buckets start at `from`.
-  const rangeStart = maxDate(lookback > 0 ? starts[0]! : q.from, q.filter.from);
+  const rangeStart = maxDate(lookback > 0 ? starts[0]! : (q.previousFrom ?? q.from), q.filter.from);
   const inside = boundaries.filter((b) => b.getTime() > rangeStart.getTime() && b.getTime() < rangeEnd.getTime());
+  inside.push(...compareCuts(rangeStart));
   return {
     question: q,
     starts,
@@ -154,6 +170,7 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
     window: q.rolling,
     rangeStart,
     rangeEnd,
+    previousEnd,
     storage: chooseStorage(q, rangeStart, rangeEnd, inside),
     columns,
   };
