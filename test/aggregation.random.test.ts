@@ -658,9 +658,13 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     /** Answers `input` and compares; returns the storage its plan chose (the pure planner's choice). */
     const answer = async (input: AggregationInput, expected: RefAnswer, context: string) => {
       const { storage } = await service.plan(validateQuestion(input));
-      const via = storage.path === 'rollup' ? `rollup ${storage.table}` : storage.path;
+      const via =
+        storage.path === 'rollup' || storage.path === 'activityDays'
+          ? `${storage.path} ${storage.table}`
+          : storage.path;
       paths.set(via, (paths.get(via) ?? 0) + 1);
       if (storage.path === 'rollup' && storage.hours.edgeHours.length > 0) edged++;
+      if (storage.path === 'activityDays' && storage.edgeHours.length > 0) edged++;
       const result = await service.aggregate(project.projectId, input);
       expect(plain(result.series), `${context} via ${via}`).toEqual(expected.series);
       expect(result.seriesCount, `${context} via ${via}: seriesCount`).toBe(expected.seriesCount);
@@ -693,6 +697,11 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
         const raw = { ...noRollup, filter: { ...noRollup.filter, groupProperties: [NOT_SET] } };
         expect(await answer(raw, expected, `${context} + property and group property not set`), context).toBe('events');
       }
+      // Unique counts without a filter: the daily activity tables answer them (with edge hours from the events).
+      if (input.metric !== 'EVENTS' && n % 2 === 0) {
+        const unfiltered = { ...input, filter: {} };
+        await answer(unfiltered, referenceAnswer(project.world, unfiltered), `${context} without filter`);
+      }
       // Totals count an event once, however many groups it has.
       if (n % 5 === 0) {
         const total = reference(project.world, totalInput(input))[0]!.total;
@@ -701,12 +710,14 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     }
     // The random questions themselves mostly take the fast path, including hours a boundary cuts;
     // with their variants, every storage path and every rollup table answered many times.
-    expect(asked.get('rollup') ?? 0).toBeGreaterThan(30);
+    expect((asked.get('rollup') ?? 0) + (asked.get('activityDays') ?? 0)).toBeGreaterThan(30);
     for (const option of ['PROFILE', 'EVENT_PROPERTY', 'changePercent', 'by change', 'ascending', 'a later page'])
       expect(options.get(option) ?? 0, `${option} in ${JSON.stringify([...options])}`).toBeGreaterThan(4);
     expect(edged).toBeGreaterThan(5);
     expect(nonEmpty).toBeGreaterThan(45);
     for (const via of [
+      'activityDays GroupActivityDay',
+      'activityDays ProfileActivityDay',
       'rollup RollupHour',
       'rollup RollupHourProfile',
       'rollup RollupHourName',

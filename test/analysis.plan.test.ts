@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { EventFilter } from '../src/services/analysis/filter.ts';
-import { planQuestion, tileHours, type Plan, type UnitColumns } from '../src/services/analysis/plan.ts';
+import { dayPieces, planQuestion, tileHours, type Plan, type UnitColumns } from '../src/services/analysis/plan.ts';
 import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
 import { HOUR_MS } from '../src/time.ts';
 
@@ -21,14 +21,26 @@ function plan(input: Partial<AggregationInput>, boundaries: Date[] | null = null
 }
 
 /** The rollup table, or the path when no rollup answers. */
-const storageOf = (p: Plan) => (p.storage.path === 'rollup' ? p.storage.table : p.storage.path);
+const storageOf = (p: Plan) =>
+  p.storage.path === 'rollup' || p.storage.path === 'activityDays' ? p.storage.table : p.storage.path;
 
 const PROPERTY: EventFilter['properties'] = [{ key: 'plan', op: 'EQ', value: 'pro' }];
 
 describe('which storage answers a question', () => {
   const cases: [string, Partial<AggregationInput>, ReturnType<typeof storageOf>][] = [
     ['event counts', {}, 'RollupHour'],
-    ['unique groups', { metric: 'UNIQUE_GROUPS' }, 'RollupHour'],
+    ['unique groups', { metric: 'UNIQUE_GROUPS' }, 'GroupActivityDay'],
+    [
+      'unique groups of a type by plan',
+      {
+        metric: 'UNIQUE_GROUPS',
+        breakdown: 'GROUP_PROPERTY',
+        breakdownProperty: 'plan',
+        filter: { groupType: 'company', groupIds: ['a'] },
+      },
+      'GroupActivityDay',
+    ],
+    ['unique groups of one profile', { metric: 'UNIQUE_GROUPS', filter: { profileId: 'u1' } }, 'RollupHourProfile'],
     ['a GROUP breakdown', { breakdown: 'GROUP' }, 'RollupHour'],
     ['a GROUP_TYPE breakdown', { breakdown: 'GROUP_TYPE' }, 'RollupHour'],
     ['a GROUP_PROPERTY breakdown', { breakdown: 'GROUP_PROPERTY', breakdownProperty: 'plan' }, 'RollupHour'],
@@ -38,7 +50,10 @@ describe('which storage answers a question', () => {
       { filter: { groupType: 'company', groupProperties: PROPERTY } },
       'RollupHour',
     ],
-    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, 'RollupHourProfile'],
+    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, 'ProfileActivityDay'],
+    ['unique profiles by profile', { metric: 'UNIQUE_PROFILES', breakdown: 'PROFILE' }, 'ProfileActivityDay'],
+    ['one unique profile', { metric: 'UNIQUE_PROFILES', filter: { profileId: 'u1' } }, 'ProfileActivityDay'],
+    ['unique profiles by group', { metric: 'UNIQUE_PROFILES', breakdown: 'GROUP' }, 'RollupHourProfile'],
     ['one profile', { filter: { profileId: 'u1' } }, 'RollupHourProfile'],
     [
       'unique profiles of a few groups',
@@ -462,5 +477,93 @@ describe('validation of the series options', () => {
       orderBy: 'TOTAL',
       previousFrom: null,
     });
+  });
+});
+
+describe('unique counts from daily activity: the rollup hours as pieces of UTC days', () => {
+  const day = (iso: string) => at(`${iso}T00:00:00Z`);
+  const bits = (...hours: number[]) => hours.reduce((mask, h) => mask | (1 << h), 0);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  it('UTC days: one piece a day, all 24 hours', () => {
+    const p = plan(
+      { metric: 'UNIQUE_GROUPS', from: at('2026-03-10T00:00:00Z'), to: at('2026-03-12T00:00:00Z'), interval: 'DAY' },
+      dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-12T00:00:00Z'),
+    );
+    expect(p.storage).toEqual({
+      path: 'activityDays',
+      table: 'GroupActivityDay',
+      pieces: { days: [day('2026-03-10'), day('2026-03-11')], buckets: [1, 2], masks: [0xffffff, 0xffffff] },
+      edgeHours: [],
+    });
+  });
+
+  it('Europe/Berlin days split each UTC day at 23:00 (winter), a ragged end is an edge hour', () => {
+    const p = plan(
+      {
+        metric: 'UNIQUE_PROFILES',
+        from: at('2026-03-09T23:00:00Z'),
+        to: at('2026-03-11T10:30:00Z'),
+        interval: 'DAY',
+        timezone: 'Europe/Berlin',
+      },
+      dates('2026-03-09T23:00:00Z', '2026-03-10T23:00:00Z', '2026-03-11T23:00:00Z'),
+    );
+    expect(p.storage).toEqual({
+      path: 'activityDays',
+      table: 'ProfileActivityDay',
+      pieces: {
+        days: [day('2026-03-09'), day('2026-03-10'), day('2026-03-10'), day('2026-03-11')],
+        buckets: [1, 1, 2, 2],
+        masks: [bits(23), bits(...range(0, 23)), bits(23), bits(...range(0, 10))],
+      },
+      edgeHours: [at('2026-03-11T10:00:00Z')],
+    });
+  });
+
+  it('compareTo: the previous period is bucket 0', () => {
+    const p = plan({
+      metric: 'UNIQUE_GROUPS',
+      from: at('2026-03-10T12:00:00Z'),
+      to: at('2026-03-11T00:00:00Z'),
+      compareTo: 'PREVIOUS_PERIOD',
+    });
+    expect(p.storage).toMatchObject({
+      pieces: {
+        days: [day('2026-03-10'), day('2026-03-10')],
+        buckets: [0, 1],
+        masks: [bits(...range(0, 12)), bits(...range(12, 24))],
+      },
+    });
+  });
+
+  it('every whole hour of the span is in exactly one piece, in the bucket holding it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 24 * 40 }),
+        fc.integer({ min: 1, max: 24 * 20 }),
+        fc.array(fc.integer({ min: 1, max: 24 * 20 - 1 }), { maxLength: 6 }),
+        (startHour, length, cutOffsets) => {
+          const base = Date.parse('2026-03-01T00:00:00Z');
+          const from = base + startHour * HOUR_MS;
+          const to = from + length * HOUR_MS;
+          const starts = [...new Set([0, ...cutOffsets.filter((c) => c < length)])]
+            .sort((a, b) => a - b)
+            .map((c) => new Date(from + c * HOUR_MS));
+          const pieces = dayPieces({ from: new Date(from), to: new Date(to) }, [], starts, null);
+          const seen = new Map<number, number>();
+          pieces.days.forEach((d, i) => {
+            for (let h = 0; h < 24; h++) {
+              if (!(pieces.masks[i]! & (1 << h))) continue;
+              const hour = d.getTime() + h * HOUR_MS;
+              expect(seen.has(hour)).toBe(false);
+              seen.set(hour, pieces.buckets[i]!);
+            }
+          });
+          expect(seen.size).toBe(length);
+          for (const [hour, bucket] of seen) expect(bucket).toBe(starts.filter((s) => s.getTime() <= hour).length);
+        },
+      ),
+    );
   });
 });

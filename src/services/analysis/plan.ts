@@ -1,4 +1,4 @@
-import { HOUR_MS } from '../../time.ts';
+import { DAY_MS, HOUR_MS } from '../../time.ts';
 import { hasGroupConditions, hasPropertyFilters } from './filter.ts';
 import { isGroupBreakdown, type Question } from './question.ts';
 
@@ -49,10 +49,27 @@ export function tileHours(start: Date | null, end: Date | null, cuts: readonly D
   return { rollupHours, edgeHours: [...edges].sort((a, b) => a - b).map((ms) => new Date(ms)) };
 }
 
+export type ActivityTable = 'GroupActivityDay' | 'ProfileActivityDay';
+
+/**
+ * The rollup hours of a unique-count question as pieces of UTC days: in day
+ * `days[i]`, the hours whose bits are set in `masks[i]` all lie in base bucket
+ * `buckets[i]`. A unit (group or profile) is active in a piece exactly when its
+ * daily `hours` bits meet the mask, so a day split by a bucket boundary (a local
+ * day in Europe/Berlin) or cut by the range is still exact.
+ */
+export interface DayPieces {
+  days: Date[];
+  buckets: number[];
+  masks: number[];
+}
+
 /** Where a question's events are read. */
 export type Storage =
   /** Hourly rollups for the rollup hours, raw events for the edge hours. */
   | { path: 'rollup'; table: RollupTable; hours: HourTiling }
+  /** Unique groups or profiles: the daily activity rows for the rollup hours, raw events for the edge hours. */
+  | { path: 'activityDays'; table: ActivityTable; pieces: DayPieces; edgeHours: Date[] }
   /** The EventGroup index: events chosen by group id alone, with filters no rollup holds. */
   | { path: 'eventGroups' }
   /** The raw events: what no rollup holds (event-property filters, event names with profiles). */
@@ -107,11 +124,76 @@ function rollupTable(q: Question): RollupTable | null {
   return 'RollupHour';
 }
 
+/**
+ * The daily activity table that answers a unique count, or null. A group is
+ * counted when some event carries it and it meets the group conditions itself,
+ * so GroupActivityDay answers UNIQUE_GROUPS whenever nothing but groups narrows
+ * the events and the series come from the group. ProfileActivityDay knows
+ * nothing but the profile: no filter beyond a profile id.
+ */
+function activityTable(q: Question): ActivityTable | null {
+  const f = q.filter;
+  if (hasPropertyFilters(f) || (f.eventNames?.length ?? 0) > 0) return null;
+  if (q.metric === 'UNIQUE_GROUPS' && f.profileId == null && (q.breakdown === null || isGroupBreakdown(q.breakdown)))
+    return 'GroupActivityDay';
+  if (
+    q.metric === 'UNIQUE_PROFILES' &&
+    !f.groupIds?.length &&
+    !hasGroupConditions(f) &&
+    (q.breakdown === null || q.breakdown === 'PROFILE')
+  )
+    return 'ProfileActivityDay';
+  return null;
+}
+
+/**
+ * The whole hours of `span` (none of them an edge hour) as day pieces. An hour
+ * is wholly inside one bucket (no boundary cuts it), found as width_bucket
+ * would; with compareTo, hours before `previousEnd` are bucket 0.
+ */
+export function dayPieces(span: HourSpan, edgeHours: Date[], starts: Date[], previousEnd: Date | null): DayPieces {
+  const pieces: DayPieces = { days: [], buckets: [], masks: [] };
+  if (!span.from || !span.to) throw new Error('day pieces need a closed span');
+  const edges = new Set(edgeHours.map((h) => h.getTime()));
+  let b = 0;
+  for (let hour = span.from.getTime(); hour < span.to.getTime(); hour += HOUR_MS) {
+    if (edges.has(hour)) continue;
+    while (b < starts.length && starts[b]!.getTime() <= hour) b++;
+    const bucket = previousEnd && hour < previousEnd.getTime() ? 0 : b;
+    const day = hour - (((hour % DAY_MS) + DAY_MS) % DAY_MS);
+    const last = pieces.days.length - 1;
+    const bit = 1 << ((hour - day) / HOUR_MS);
+    if (last >= 0 && pieces.days[last]!.getTime() === day && pieces.buckets[last] === bucket)
+      pieces.masks[last]! |= bit;
+    else {
+      pieces.days.push(new Date(day));
+      pieces.buckets.push(bucket);
+      pieces.masks.push(bit);
+    }
+  }
+  return pieces;
+}
+
 /** EventGroup answers exactly when the events are chosen by group id alone. */
 const eventGroupsFit = (q: Question) => (q.filter.groupIds?.length ?? 0) > 0 && !hasGroupConditions(q.filter);
 
-function chooseStorage(q: Question, rangeStart: Date, rangeEnd: Date, cuts: Date[]): Storage {
+function chooseStorage(
+  q: Question,
+  rangeStart: Date,
+  rangeEnd: Date,
+  cuts: Date[],
+  starts: Date[],
+  previousEnd: Date | null,
+): Storage {
   if (rangeStart.getTime() >= rangeEnd.getTime()) return { path: 'none' };
+  const activity = activityTable(q);
+  if (activity) {
+    const hours = tileHours(rangeStart, rangeEnd, cuts);
+    const pieces = hours.rollupHours
+      ? dayPieces(hours.rollupHours, hours.edgeHours, starts, previousEnd)
+      : { days: [], buckets: [], masks: [] };
+    return { path: 'activityDays', table: activity, pieces, edgeHours: hours.edgeHours };
+  }
   const table = rollupTable(q);
   if (table) return { path: 'rollup', table, hours: tileHours(rangeStart, rangeEnd, cuts) };
   return eventGroupsFit(q) ? { path: 'eventGroups' } : { path: 'events' };
@@ -151,7 +233,7 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
       rangeStart,
       rangeEnd,
       previousEnd,
-      storage: chooseStorage(q, rangeStart, rangeEnd, compareCuts(rangeStart)),
+      storage: chooseStorage(q, rangeStart, rangeEnd, compareCuts(rangeStart), [q.from], previousEnd),
       columns,
     };
   }
@@ -171,7 +253,7 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null): P
     rangeStart,
     rangeEnd,
     previousEnd,
-    storage: chooseStorage(q, rangeStart, rangeEnd, inside),
+    storage: chooseStorage(q, rangeStart, rangeEnd, inside, starts, previousEnd),
     columns,
   };
 }

@@ -1,7 +1,7 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import { hasPropertyFilters } from './filter.ts';
 import { eventFilterSql, groupCondition } from './filterSql.ts';
-import type { HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
+import type { ActivityTable, DayPieces, HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
 import { isGroupBreakdown, type Question } from './question.ts';
 
 // The one statement that answers a planned question, composed with Prisma.sql
@@ -100,6 +100,39 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   );
 }
 
+/**
+ * Units from the daily activity of groups or profiles: one per unit and day
+ * piece whose hours it was active in. A group unit is its own one-group set
+ * ('d' || id), so set_groups applies the group conditions and keys as for any set.
+ */
+function activityUnits(projectId: string, plan: Plan, table: ActivityTable, pieces: DayPieces): Prisma.Sql {
+  const f = plan.question.filter;
+  const conditions: Prisma.Sql[] = [];
+  let unit: Prisma.Sql;
+  if (table === 'GroupActivityDay') {
+    unit = Prisma.sql`'d' || a."groupId" AS "gs", ARRAY[a."groupId"] AS "groups", NULL::text AS "profile"`;
+    if (f.groupIds?.length) conditions.push(Prisma.sql`a."groupId" = ANY(${[...f.groupIds]}::text[])`);
+    const groups = groupCondition(f, 'fg');
+    // Early, so groups that cannot count are dropped before anything is collapsed (set_groups checks again).
+    if (groups) {
+      conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Group" "fg"
+        WHERE "fg"."projectId" = ${projectId} AND "fg"."id" = a."groupId" AND ${groups})`);
+    }
+  } else {
+    unit = Prisma.sql`NULL::text AS "gs", NULL::text[] AS "groups", a."profileId" AS "profile"`;
+    if (f.profileId != null) conditions.push(Prisma.sql`a."profileId" = ${f.profileId}`);
+  }
+  const days = pieces.days.map((d) => d.toISOString().slice(0, 10));
+  return collapse(
+    Prisma.sql`
+      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", 1 AS "w"
+      FROM unnest(${days}::date[], ${pieces.buckets}::int[], ${pieces.masks}::int[]) AS p("day", "b", "mask")
+      JOIN ${Prisma.raw(`"${table}"`)} a ON a."projectId" = ${projectId} AND a."day" = p."day" AND (a."hours" & p."mask") <> 0
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`,
+    plan.columns,
+  );
+}
+
 /** Raw events, all of the range or only its edge hours. */
 function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.Sql {
   const events = Prisma.sql`
@@ -162,6 +195,13 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
       const { rollupHours, edgeHours } = storage.hours;
       if (rollupHours) rollup = rollupUnits(projectId, plan, storage.table, rollupHours, edgeHours);
       if (edgeHours.length) raw = eventUnits(projectId, plan, edgeHours);
+      break;
+    }
+    case 'activityDays': {
+      const parts: Prisma.Sql[] = [];
+      if (storage.pieces.days.length) parts.push(activityUnits(projectId, plan, storage.table, storage.pieces));
+      if (storage.edgeHours.length) parts.push(eventUnits(projectId, plan, storage.edgeHours));
+      if (parts.length) raw = Prisma.join(parts, ' UNION ALL ');
       break;
     }
     case 'eventGroups':
