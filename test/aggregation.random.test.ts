@@ -702,6 +702,18 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
         const unfiltered = { ...input, filter: {} };
         await answer(unfiltered, referenceAnswer(project.world, unfiltered), `${context} without filter`);
       }
+      // Event counts by group over whole UTC days: the daily group counts answer them.
+      if (input.metric === 'EVENTS' && input.breakdown === 'GROUP') {
+        const floorDay = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+        const days = {
+          ...input,
+          timezone: 'UTC',
+          interval: input.interval === 'HOUR' ? 'DAY' : input.interval,
+          from: floorDay(input.from!),
+          to: new Date(floorDay(input.to!).getTime() + DAY_MS),
+        };
+        await answer(days, referenceAnswer(project.world, days), `${context} in whole UTC days`);
+      }
       // Totals count an event once, however many groups it has.
       if (n % 5 === 0) {
         const total = reference(project.world, totalInput(input))[0]!.total;

@@ -271,7 +271,14 @@ describe('gap filling and counting rules', () => {
       interval: 'DAY',
     });
     expect(empty.series).toEqual([
-      { key: null, label: 'Events', total: 0, points: empty.buckets.map((bucket) => ({ bucket, value: 0 })) },
+      {
+        key: null,
+        label: 'Events',
+        total: 0,
+        previousTotal: null,
+        changePercent: null,
+        points: empty.buckets.map((bucket) => ({ bucket, value: 0 })),
+      },
     ]);
   });
 

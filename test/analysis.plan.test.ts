@@ -41,7 +41,17 @@ describe('which storage answers a question', () => {
       'GroupActivityDay',
     ],
     ['unique groups of one profile', { metric: 'UNIQUE_GROUPS', filter: { profileId: 'u1' } }, 'RollupHourProfile'],
-    ['a GROUP breakdown', { breakdown: 'GROUP' }, 'RollupHour'],
+    ['a GROUP breakdown over a whole UTC day (daily group counts)', { breakdown: 'GROUP' }, 'GroupActivityDay'],
+    [
+      'a GROUP breakdown over part of a day (daily counts cannot be split)',
+      { breakdown: 'GROUP', from: at('2026-03-10T05:00:00Z') },
+      'RollupHour',
+    ],
+    [
+      'a GROUP breakdown ending at 23:00Z (a Europe/Berlin midnight)',
+      { breakdown: 'GROUP', to: at('2026-03-10T23:00:00Z') },
+      'RollupHour',
+    ],
     ['a GROUP_TYPE breakdown', { breakdown: 'GROUP_TYPE' }, 'RollupHour'],
     ['a GROUP_PROPERTY breakdown', { breakdown: 'GROUP_PROPERTY', breakdownProperty: 'plan' }, 'RollupHour'],
     ['a few groups (the rollup still wins over EventGroup)', { filter: { groupIds: ['a', 'b'] } }, 'RollupHour'],
@@ -99,7 +109,7 @@ describe('which storage answers a question', () => {
       { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature', filter: { groupIds: ['a'] } },
       'eventGroups',
     ],
-    ['compared with the previous period', { compareTo: 'PREVIOUS_PERIOD', breakdown: 'GROUP' }, 'RollupHour'],
+    ['compared with the previous period', { compareTo: 'PREVIOUS_PERIOD', breakdown: 'GROUP_TYPE' }, 'RollupHour'],
     ['a filter ending before the range', { filter: { to: at('2026-03-09T00:00:00Z') } }, 'none'],
     [
       'a filter ending before the range, inside the previous period',

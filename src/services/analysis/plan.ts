@@ -125,17 +125,20 @@ function rollupTable(q: Question): RollupTable | null {
 }
 
 /**
- * The daily activity table that answers a unique count, or null. A group is
+ * The daily activity table that answers a question, or null. A group is
  * counted when some event carries it and it meets the group conditions itself,
  * so GroupActivityDay answers UNIQUE_GROUPS whenever nothing but groups narrows
- * the events and the series come from the group. ProfileActivityDay knows
- * nothing but the profile: no filter beyond a profile id.
+ * the events and the series come from the group; and, with its daily event
+ * counts, EVENTS by GROUP (an event counts once in each of its groups' series)
+ * over whole UTC days. ProfileActivityDay knows nothing but the profile: no
+ * filter beyond a profile id.
  */
 function activityTable(q: Question): ActivityTable | null {
   const f = q.filter;
   if (hasPropertyFilters(f) || (f.eventNames?.length ?? 0) > 0) return null;
   if (q.metric === 'UNIQUE_GROUPS' && f.profileId == null && (q.breakdown === null || isGroupBreakdown(q.breakdown)))
     return 'GroupActivityDay';
+  if (q.metric === 'EVENTS' && f.profileId == null && q.breakdown === 'GROUP') return 'GroupActivityDay';
   if (
     q.metric === 'UNIQUE_PROFILES' &&
     !f.groupIds?.length &&
@@ -151,6 +154,9 @@ function activityTable(q: Question): ActivityTable | null {
  * is wholly inside one bucket (no boundary cuts it), found as width_bucket
  * would; with compareTo, hours before `previousEnd` are bucket 0.
  */
+/** The hour mask of a whole UTC day. */
+export const WHOLE_DAY = 0xffffff;
+
 export function dayPieces(span: HourSpan, edgeHours: Date[], starts: Date[], previousEnd: Date | null): DayPieces {
   const pieces: DayPieces = { days: [], buckets: [], masks: [] };
   if (!span.from || !span.to) throw new Error('day pieces need a closed span');
@@ -192,7 +198,9 @@ function chooseStorage(
     const pieces = hours.rollupHours
       ? dayPieces(hours.rollupHours, hours.edgeHours, starts, previousEnd)
       : { days: [], buckets: [], masks: [] };
-    return { path: 'activityDays', table: activity, pieces, edgeHours: hours.edgeHours };
+    // Daily event counts cannot be split: event counts take this path only for whole UTC days.
+    if (q.metric !== 'EVENTS' || pieces.masks.every((m) => m === WHOLE_DAY))
+      return { path: 'activityDays', table: activity, pieces, edgeHours: hours.edgeHours };
   }
   const table = rollupTable(q);
   if (table) return { path: 'rollup', table, hours: tileHours(rangeStart, rangeEnd, cuts) };

@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/prisma/client.ts';
-import { hasPropertyFilters } from './filter.ts';
+import { hasGroupConditions, hasPropertyFilters } from './filter.ts';
 import { eventFilterSql, groupCondition } from './filterSql.ts';
 import type { ActivityTable, DayPieces, HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
 import { isGroupBreakdown, type Question } from './question.ts';
@@ -123,14 +123,25 @@ function activityUnits(projectId: string, plan: Plan, table: ActivityTable, piec
     if (f.profileId != null) conditions.push(Prisma.sql`a."profileId" = ${f.profileId}`);
   }
   const days = pieces.days.map((d) => d.toISOString().slice(0, 10));
-  return collapse(
-    Prisma.sql`
-      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", 1 AS "w"
-      FROM unnest(${days}::date[], ${pieces.buckets}::int[], ${pieces.masks}::int[]) AS p("day", "b", "mask")
+  const dayList = Prisma.sql`unnest(${days}::date[], ${pieces.buckets}::int[], ${pieces.masks}::int[]) AS p("day", "b", "mask")`;
+  // Event counts (whole days only, the planner made sure): a group's daily count is its series' count.
+  const events = plan.question.metric === 'EVENTS';
+  const units = Prisma.sql`
+      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", ${events ? Prisma.sql`a."events"` : Prisma.sql`1`} AS "w"
+      FROM ${dayList}
       JOIN ${Prisma.raw(`"${table}"`)} a ON a."projectId" = ${projectId} AND a."day" = p."day" AND (a."hours" & p."mask") <> 0
-      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`,
-    plan.columns,
-  );
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`;
+  // Events without groups have no daily group row; unless the filter asks for groups, they are the null series.
+  const groupless =
+    events && !f.groupIds?.length && !hasGroupConditions(f)
+      ? Prisma.sql`
+      UNION ALL
+      SELECT p."b", '' AS "gs", '{}'::text[] AS "groups", NULL::text AS "profile", NULL::text AS "name", NULL::text AS "prop", r."events" AS "w"
+      FROM ${dayList}
+      JOIN "RollupHour" r ON r."projectId" = ${projectId} AND r."groupSet" = ''
+        AND r."hour" >= p."day"::timestamp AT TIME ZONE 'UTC' AND r."hour" < (p."day" + 1)::timestamp AT TIME ZONE 'UTC'`
+      : Prisma.empty;
+  return collapse(Prisma.sql`${units}${groupless}`, plan.columns);
 }
 
 /** Raw events, all of the range or only its edge hours. */
