@@ -55,6 +55,8 @@ interface World {
 interface RefSeries {
   key: string | null;
   total: number;
+  previousTotal: number | null;
+  changePercent: number | null;
   points: { bucket: string; value: number }[];
 }
 
@@ -203,9 +205,12 @@ function eventMatches(e: RefEvent, f: EventFilter, world: World): boolean {
   return true;
 }
 
-/** Text of a JSON value as PostgreSQL's ->> gives it (strings and numbers in these tests). */
+/** JSON as jsonb prints it (arrays and scalars in these tests): a space after each comma. */
+const jsonbText = (v: unknown): string => (Array.isArray(v) ? `[${v.map(jsonbText).join(', ')}]` : JSON.stringify(v));
+
+/** Text of a JSON value as PostgreSQL's ->> gives it: strings unquoted, null and absent as SQL NULL. */
 const textOf = (v: unknown): string | null =>
-  v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v);
+  v === undefined || v === null ? null : typeof v === 'string' ? v : jsonbText(v);
 
 function compareKeys(a: string | null, b: string | null): number {
   if (a === b) return 0;
@@ -214,7 +219,16 @@ function compareKeys(a: string | null, b: string | null): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
+interface RefAnswer {
+  series: RefSeries[];
+  seriesCount: number;
+}
+
 function reference(world: World, input: AggregationInput): RefSeries[] {
+  return referenceAnswer(world, input).series;
+}
+
+function referenceAnswer(world: World, input: AggregationInput): RefAnswer {
   const f = input.filter ?? {};
   const tz = input.timezone ?? 'UTC';
   const from = input.from!.getTime();
@@ -223,6 +237,10 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
   const starts = input.interval ? referenceBoundaries(input.interval, tz, from, to, rolling - 1).slice(0, -1) : [from];
   const rangeStart = Math.max(rolling > 1 ? starts[0]! : from, f.from?.getTime() ?? -Infinity);
   const rangeEnd = Math.min(to, f.to?.getTime() ?? Infinity);
+  const compare = input.compareTo === 'PREVIOUS_PERIOD';
+  // The previous period: as long as [from, to), just before from; the filter's from/to still apply.
+  const previousStart = Math.max(from - (to - from), f.from?.getTime() ?? -Infinity);
+  const previousEnd = Math.min(from, f.to?.getTime() ?? Infinity);
   const bucketOf = (ms: number) => {
     let i = starts.length - 1;
     while (starts[i]! > ms) i--;
@@ -238,8 +256,18 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
   };
   const grouped =
     input.breakdown === 'GROUP' || input.breakdown === 'GROUP_TYPE' || input.breakdown === 'GROUP_PROPERTY';
+  /** The key an event gives itself (no group breakdown). */
+  const ownKey = (e: RefEvent): string | null =>
+    input.breakdown === 'EVENT_NAME'
+      ? e.name
+      : input.breakdown === 'PROFILE'
+        ? e.profileId
+        : input.breakdown === 'EVENT_PROPERTY'
+          ? textOf(e.properties[input.breakdownProperty!])
+          : null;
 
   // cells[key][bucket] = count (EVENTS) or set of entities (unique metrics)
+  // The previous period is bucket -1.
   const cells = new Map<string | null, Map<number, number | Set<string>>>();
   const add = (key: string | null, b: number, entity: string | null) => {
     if (!cells.has(key)) cells.set(key, new Map());
@@ -252,13 +280,13 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
   };
   for (const e of world.events) {
     const ms = e.createdAt.getTime();
-    if (ms < rangeStart || ms >= rangeEnd || !eventMatches(e, f, world)) continue;
-    const b = bucketOf(ms);
+    if (!eventMatches(e, f, world)) continue;
+    let b: number;
+    if (ms >= rangeStart && ms < rangeEnd) b = bucketOf(ms);
+    else if (compare && ms >= previousStart && ms < previousEnd) b = -1;
+    else continue;
     if (input.metric === 'UNIQUE_GROUPS') {
-      for (const g of pairGroups(e)) {
-        const key = grouped ? groupKey(g) : input.breakdown === 'EVENT_NAME' ? e.name : null;
-        add(key, b, g);
-      }
+      for (const g of pairGroups(e)) add(grouped ? groupKey(g) : ownKey(e), b, g);
       continue;
     }
     let keys: (string | null)[];
@@ -271,7 +299,7 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
         ),
       ];
       if (keys.length === 0) keys = [null];
-    } else keys = [input.breakdown === 'EVENT_NAME' ? e.name : null];
+    } else keys = [ownKey(e)];
     for (const key of keys) {
       if (input.metric === 'EVENTS') add(key, b, null);
       else if (e.profileId !== null) add(key, b, e.profileId);
@@ -286,13 +314,30 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
     return union.size;
   };
   const all = starts.map((_, i) => i);
-  const series = [...cells].map(([key, row]) => ({ key, row, total: measure(row, all) }));
-  series.sort((a, b) => b.total - a.total || compareKeys(a.key, b.key));
-  const top = series.slice(0, input.limit ?? 10);
+  const series = [...cells].map(([key, row]) => {
+    const total = measure(row, all);
+    const previousTotal = compare ? measure(row, [-1]) : null;
+    const changePercent = previousTotal ? ((total - previousTotal) * 100) / previousTotal : null;
+    return { key, row, total, previousTotal, changePercent };
+  });
+  const sign = input.order === 'ASC' ? 1 : -1;
+  const rank = (s: (typeof series)[number]) => (input.orderBy === 'CHANGE_PERCENT' ? s.changePercent : s.total);
+  series.sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    if (ra === rb) return compareKeys(a.key, b.key);
+    if (ra === null) return 1;
+    if (rb === null) return -1;
+    return sign * (ra - rb);
+  });
+  const offset = input.offset ?? 0;
+  const top = series.slice(offset, offset + (input.limit ?? 10));
   const outputs = starts.slice(rolling - 1);
-  const result = top.map(({ key, row, total }) => ({
+  const result = top.map(({ key, row, total, previousTotal, changePercent }) => ({
     key,
     total,
+    previousTotal,
+    changePercent,
     points: outputs.map((bucket, i) => ({
       bucket: new Date(bucket).toISOString(),
       value: measure(
@@ -301,10 +346,19 @@ function reference(world: World, input: AggregationInput): RefSeries[] {
       ),
     })),
   }));
-  if (result.length === 0 && !input.breakdown) {
-    return [{ key: null, total: 0, points: outputs.map((b) => ({ bucket: new Date(b).toISOString(), value: 0 })) }];
+  if (!input.breakdown) {
+    if (result.length === 0 && offset === 0) {
+      result.push({
+        key: null,
+        total: 0,
+        previousTotal: compare ? 0 : null,
+        changePercent: null,
+        points: outputs.map((b) => ({ bucket: new Date(b).toISOString(), value: 0 })),
+      });
+    }
+    return { series: result, seriesCount: 1 };
   }
-  return result;
+  return { series: result, seriesCount: series.length };
 }
 
 // ---------------------------------------------------------------- random data
@@ -486,7 +540,18 @@ function randomQuery(rng: Random, p: RandomProject): AggregationInput {
   // Mostly whole hours (the rollups), sometimes a ragged minute (raw events at the edges).
   const ragged = () => (chance(rng, 0.3) ? Math.floor(rng() * 59) * MINUTE_MS + 1234 : 0);
   const from = WINDOW_START - DAY_MS + Math.floor(rng() * (WINDOW_DAYS * 24)) * HOUR_MS + ragged();
-  const breakdown = pick(rng, [null, 'GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const);
+  const breakdown = pick(rng, [
+    null,
+    'GROUP',
+    'GROUP_TYPE',
+    'GROUP_PROPERTY',
+    'EVENT_NAME',
+    'EVENT_NAME', // twice: the only breakdown RollupHourName answers
+    'PROFILE',
+    'EVENT_PROPERTY',
+  ] as const);
+  const rollingDays = interval === 'DAY' && chance(rng, 0.3) ? 1 + Math.floor(rng() * 7) : null;
+  const compareTo = rollingDays === null && chance(rng, 0.35) ? ('PREVIOUS_PERIOD' as const) : null;
   return {
     metric: pick(rng, ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const) as AggregationMetric,
     from: new Date(from),
@@ -494,10 +559,19 @@ function randomQuery(rng: Random, p: RandomProject): AggregationInput {
     interval,
     timezone: pick(rng, TIMEZONES),
     breakdown: breakdown as AggregationBreakdown | null,
-    breakdownProperty: breakdown === 'GROUP_PROPERTY' ? pick(rng, ['plan', 'seats']) : null,
+    breakdownProperty:
+      breakdown === 'GROUP_PROPERTY'
+        ? pick(rng, ['plan', 'seats'])
+        : breakdown === 'EVENT_PROPERTY'
+          ? pick(rng, ['kind', 'n', 'plan', 'tags'])
+          : null,
     filter: randomFilter(rng, p),
     limit: 1 + Math.floor(rng() * 12),
-    rollingDays: interval === 'DAY' && chance(rng, 0.3) ? 1 + Math.floor(rng() * 7) : null,
+    offset: chance(rng, 0.3) ? Math.floor(rng() * 6) : 0,
+    order: pick(rng, ['ASC', 'DESC'] as const),
+    orderBy: compareTo && chance(rng, 0.6) ? 'CHANGE_PERCENT' : 'TOTAL',
+    compareTo,
+    rollingDays,
   };
 }
 
@@ -508,10 +582,20 @@ const NOT_SET: PropertyFilter = { key: 'never_set', op: 'EXISTS', value: false }
 const eventGroupsFit = (f: EventFilter) =>
   (f.groupIds?.length ?? 0) > 0 && f.groupType == null && (f.groupProperties?.length ?? 0) === 0;
 
-const plain = (series: { key: string | null; total: number; points: { bucket: Date | string; value: number }[] }[]) =>
+const plain = (
+  series: {
+    key: string | null;
+    total: number;
+    previousTotal: number | null;
+    changePercent: number | null;
+    points: { bucket: Date | string; value: number }[];
+  }[],
+) =>
   series.map((s) => ({
     key: s.key,
     total: s.total,
+    previousTotal: s.previousTotal,
+    changePercent: s.changePercent,
     points: s.points.map((p) => ({ bucket: new Date(p.bucket).toISOString(), value: p.value })),
   }));
 
@@ -572,19 +656,31 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     let edged = 0;
     let nonEmpty = 0;
     /** Answers `input` and compares; returns the storage its plan chose (the pure planner's choice). */
-    const answer = async (input: AggregationInput, expected: RefSeries[], context: string) => {
+    const answer = async (input: AggregationInput, expected: RefAnswer, context: string) => {
       const { storage } = await service.plan(validateQuestion(input));
-      const via = storage.path === 'rollup' ? `rollup ${storage.table}` : storage.path;
+      const via =
+        storage.path === 'rollup' || storage.path === 'activityDays'
+          ? `${storage.path} ${storage.table}`
+          : storage.path;
       paths.set(via, (paths.get(via) ?? 0) + 1);
       if (storage.path === 'rollup' && storage.hours.edgeHours.length > 0) edged++;
+      if (storage.path === 'activityDays' && storage.edgeHours.length > 0) edged++;
       const result = await service.aggregate(project.projectId, input);
-      expect(plain(result.series), `${context} via ${via}`).toEqual(expected);
+      expect(plain(result.series), `${context} via ${via}`).toEqual(expected.series);
+      expect(result.seriesCount, `${context} via ${via}: seriesCount`).toBe(expected.seriesCount);
       return storage.path;
     };
-    for (let n = 0; n < 70; n++) {
+    const options = new Map<string, number>();
+    const count = (option: string) => options.set(option, (options.get(option) ?? 0) + 1);
+    for (let n = 0; n < 90; n++) {
       const input = randomQuery(rng, project);
-      const expected = reference(project.world, input);
-      if (expected.some((s) => s.total > 0)) nonEmpty++;
+      const expected = referenceAnswer(project.world, input);
+      if (expected.series.some((s) => s.total > 0)) nonEmpty++;
+      if (input.breakdown === 'PROFILE' || input.breakdown === 'EVENT_PROPERTY') count(input.breakdown);
+      if (input.compareTo && expected.series.some((s) => s.changePercent !== null)) count('changePercent');
+      if (input.orderBy === 'CHANGE_PERCENT') count('by change');
+      if (input.order === 'ASC' && expected.series.length > 1) count('ascending');
+      if ((input.offset ?? 0) > 0 && expected.series.length > 0) count('a later page');
       const context = JSON.stringify(input);
       const path = await answer(input, expected, context);
       asked.set(path, (asked.get(path) ?? 0) + 1);
@@ -601,6 +697,23 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
         const raw = { ...noRollup, filter: { ...noRollup.filter, groupProperties: [NOT_SET] } };
         expect(await answer(raw, expected, `${context} + property and group property not set`), context).toBe('events');
       }
+      // Unique counts without a filter: the daily activity tables answer them (with edge hours from the events).
+      if (input.metric !== 'EVENTS' && n % 2 === 0) {
+        const unfiltered = { ...input, filter: {} };
+        await answer(unfiltered, referenceAnswer(project.world, unfiltered), `${context} without filter`);
+      }
+      // Event counts by group over whole UTC days: the daily group counts answer them.
+      if (input.metric === 'EVENTS' && input.breakdown === 'GROUP') {
+        const floorDay = (d: Date) => new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+        const days = {
+          ...input,
+          timezone: 'UTC',
+          interval: input.interval === 'HOUR' ? 'DAY' : input.interval,
+          from: floorDay(input.from!),
+          to: new Date(floorDay(input.to!).getTime() + DAY_MS),
+        };
+        await answer(days, referenceAnswer(project.world, days), `${context} in whole UTC days`);
+      }
       // Totals count an event once, however many groups it has.
       if (n % 5 === 0) {
         const total = reference(project.world, totalInput(input))[0]!.total;
@@ -609,10 +722,14 @@ describe('precomputed aggregation equals a scan of the raw events', () => {
     }
     // The random questions themselves mostly take the fast path, including hours a boundary cuts;
     // with their variants, every storage path and every rollup table answered many times.
-    expect(asked.get('rollup') ?? 0).toBeGreaterThan(30);
+    expect((asked.get('rollup') ?? 0) + (asked.get('activityDays') ?? 0)).toBeGreaterThan(30);
+    for (const option of ['PROFILE', 'EVENT_PROPERTY', 'changePercent', 'by change', 'ascending', 'a later page'])
+      expect(options.get(option) ?? 0, `${option} in ${JSON.stringify([...options])}`).toBeGreaterThan(4);
     expect(edged).toBeGreaterThan(5);
     expect(nonEmpty).toBeGreaterThan(45);
     for (const via of [
+      'activityDays GroupActivityDay',
+      'activityDays ProfileActivityDay',
       'rollup RollupHour',
       'rollup RollupHourProfile',
       'rollup RollupHourName',

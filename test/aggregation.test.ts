@@ -271,7 +271,14 @@ describe('gap filling and counting rules', () => {
       interval: 'DAY',
     });
     expect(empty.series).toEqual([
-      { key: null, label: 'Events', total: 0, points: empty.buckets.map((bucket) => ({ bucket, value: 0 })) },
+      {
+        key: null,
+        label: 'Events',
+        total: 0,
+        previousTotal: null,
+        changePercent: null,
+        points: empty.buckets.map((bucket) => ({ bucket, value: 0 })),
+      },
     ]);
   });
 
@@ -455,6 +462,81 @@ describe('filters and breakdowns', () => {
       ['a', 1],
       ['b', 1],
     ]);
+  });
+
+  it('declining companies in one query: compareTo, ordered by change, ascending, paged', async () => {
+    const key = await newProject();
+    // Previous period 26–28 February (the 3 days before from = 1 March), current 1–3 March.
+    await track(key, [
+      ...['a', 'a', 'a', 'a', 'b', 'b', 'c', 'd'].map((g) => ({ at: '2026-02-28T10:00:00Z', groups: [g] })),
+      // now: a 1 (−75 %), b 3 (+50 %), c 0 (−100 %), d 1 (±0), e 2 (new: no change)
+      ...['a', 'b', 'b', 'b', 'd', 'e', 'e'].map((g) => ({ at: '2026-03-02T10:00:00Z', groups: [g] })),
+    ]);
+    const input = {
+      metric: 'EVENTS' as const,
+      from: '2026-03-01T00:00:00Z',
+      to: '2026-03-04T00:00:00Z',
+      breakdown: 'GROUP' as const,
+      compareTo: 'PREVIOUS_PERIOD' as const,
+      orderBy: 'CHANGE_PERCENT' as const,
+      order: 'ASC' as const,
+      limit: 2,
+    };
+    const first = await aggregate(key, input);
+    expect(first.seriesCount).toBe(5);
+    expect(first.series.map((s) => [s.key, s.total, s.previousTotal, s.changePercent])).toEqual([
+      ['c', 0, 1, -100],
+      ['a', 1, 4, -75],
+    ]);
+    const rest = await aggregate(key, { ...input, offset: 2, limit: 10 });
+    expect(rest.series.map((s) => [s.key, s.changePercent])).toEqual([
+      ['d', 0],
+      ['b', 50],
+      ['e', null], // no previous total: last in either direction
+    ]);
+    const biggest = await aggregate(key, { ...input, orderBy: 'TOTAL', order: 'DESC', limit: 1 });
+    expect(biggest.series.map((s) => [s.key, s.total])).toEqual([['b', 3]]);
+  });
+
+  it('PROFILE and EVENT_PROPERTY breakdowns', async () => {
+    const key = await newProject();
+    await track(key, [
+      { at: '2026-03-02T10:00:00Z', profileId: 'jane', properties: { feature: 'export' } },
+      { at: '2026-03-02T11:00:00Z', profileId: 'jane', properties: { feature: 'search' } },
+      { at: '2026-03-02T12:00:00Z', profileId: 'joe', properties: { feature: 'export' } },
+      { at: '2026-03-02T13:00:00Z', properties: { feature: 42 } },
+      { at: '2026-03-02T14:00:00Z' },
+    ]);
+    await t.ok(
+      'mutation { identify(input: { profileId: "jane", firstName: "Jane", lastName: "Doe" }) { id } }',
+      {},
+      key,
+    );
+    const byProfile = await aggregate(key, { metric: 'EVENTS', ...range, breakdown: 'PROFILE' });
+    expect(byProfile.series.map((s) => [s.key, s.label, s.total])).toEqual([
+      ['jane', 'Jane Doe', 2],
+      [null, '(anonymous)', 2],
+      ['joe', 'joe', 1],
+    ]);
+    const byFeature = await aggregate(key, {
+      metric: 'UNIQUE_PROFILES',
+      ...range,
+      breakdown: 'EVENT_PROPERTY',
+      breakdownProperty: 'feature',
+    });
+    expect(byFeature.series.map((s) => [s.key, s.total])).toEqual([
+      ['export', 2],
+      ['search', 1],
+    ]);
+    const missing = await t.gql(
+      EventAggregationDocument,
+      { input: { metric: 'EVENTS', breakdown: 'EVENT_PROPERTY' } },
+      key,
+    );
+    expect(missing.errors?.[0]?.extensions).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      field: 'input.breakdownProperty',
+    });
   });
 
   it('a deleted group keeps its events in its series, labelled by id, and fails group conditions', async () => {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { EventFilter } from '../src/services/analysis/filter.ts';
-import { planQuestion, tileHours, type Plan, type UnitColumns } from '../src/services/analysis/plan.ts';
+import { dayPieces, planQuestion, tileHours, type Plan, type UnitColumns } from '../src/services/analysis/plan.ts';
 import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
 import { HOUR_MS } from '../src/time.ts';
 
@@ -21,15 +21,37 @@ function plan(input: Partial<AggregationInput>, boundaries: Date[] | null = null
 }
 
 /** The rollup table, or the path when no rollup answers. */
-const storageOf = (p: Plan) => (p.storage.path === 'rollup' ? p.storage.table : p.storage.path);
+const storageOf = (p: Plan) =>
+  p.storage.path === 'rollup' || p.storage.path === 'activityDays' ? p.storage.table : p.storage.path;
 
 const PROPERTY: EventFilter['properties'] = [{ key: 'plan', op: 'EQ', value: 'pro' }];
 
 describe('which storage answers a question', () => {
   const cases: [string, Partial<AggregationInput>, ReturnType<typeof storageOf>][] = [
     ['event counts', {}, 'RollupHour'],
-    ['unique groups', { metric: 'UNIQUE_GROUPS' }, 'RollupHour'],
-    ['a GROUP breakdown', { breakdown: 'GROUP' }, 'RollupHour'],
+    ['unique groups', { metric: 'UNIQUE_GROUPS' }, 'GroupActivityDay'],
+    [
+      'unique groups of a type by plan',
+      {
+        metric: 'UNIQUE_GROUPS',
+        breakdown: 'GROUP_PROPERTY',
+        breakdownProperty: 'plan',
+        filter: { groupType: 'company', groupIds: ['a'] },
+      },
+      'GroupActivityDay',
+    ],
+    ['unique groups of one profile', { metric: 'UNIQUE_GROUPS', filter: { profileId: 'u1' } }, 'RollupHourProfile'],
+    ['a GROUP breakdown over a whole UTC day (daily group counts)', { breakdown: 'GROUP' }, 'GroupActivityDay'],
+    [
+      'a GROUP breakdown over part of a day (daily counts cannot be split)',
+      { breakdown: 'GROUP', from: at('2026-03-10T05:00:00Z') },
+      'RollupHour',
+    ],
+    [
+      'a GROUP breakdown ending at 23:00Z (a Europe/Berlin midnight)',
+      { breakdown: 'GROUP', to: at('2026-03-10T23:00:00Z') },
+      'RollupHour',
+    ],
     ['a GROUP_TYPE breakdown', { breakdown: 'GROUP_TYPE' }, 'RollupHour'],
     ['a GROUP_PROPERTY breakdown', { breakdown: 'GROUP_PROPERTY', breakdownProperty: 'plan' }, 'RollupHour'],
     ['a few groups (the rollup still wins over EventGroup)', { filter: { groupIds: ['a', 'b'] } }, 'RollupHour'],
@@ -38,7 +60,10 @@ describe('which storage answers a question', () => {
       { filter: { groupType: 'company', groupProperties: PROPERTY } },
       'RollupHour',
     ],
-    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, 'RollupHourProfile'],
+    ['unique profiles', { metric: 'UNIQUE_PROFILES' }, 'ProfileActivityDay'],
+    ['unique profiles by profile', { metric: 'UNIQUE_PROFILES', breakdown: 'PROFILE' }, 'ProfileActivityDay'],
+    ['one unique profile', { metric: 'UNIQUE_PROFILES', filter: { profileId: 'u1' } }, 'ProfileActivityDay'],
+    ['unique profiles by group', { metric: 'UNIQUE_PROFILES', breakdown: 'GROUP' }, 'RollupHourProfile'],
     ['one profile', { filter: { profileId: 'u1' } }, 'RollupHourProfile'],
     [
       'unique profiles of a few groups',
@@ -71,7 +96,26 @@ describe('which storage answers a question', () => {
       { filter: { properties: PROPERTY, groupIds: ['a'], groupProperties: PROPERTY } },
       'events',
     ],
+    ['a PROFILE breakdown', { breakdown: 'PROFILE' }, 'RollupHourProfile'],
+    ['unique groups by profile', { metric: 'UNIQUE_GROUPS', breakdown: 'PROFILE' }, 'RollupHourProfile'],
+    [
+      'a PROFILE breakdown of event names (names and profiles)',
+      { breakdown: 'PROFILE', filter: { eventNames: ['x'] } },
+      'events',
+    ],
+    ['an EVENT_PROPERTY breakdown', { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' }, 'events'],
+    [
+      'an EVENT_PROPERTY breakdown of a few groups',
+      { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature', filter: { groupIds: ['a'] } },
+      'eventGroups',
+    ],
+    ['compared with the previous period', { compareTo: 'PREVIOUS_PERIOD', breakdown: 'GROUP_TYPE' }, 'RollupHour'],
     ['a filter ending before the range', { filter: { to: at('2026-03-09T00:00:00Z') } }, 'none'],
+    [
+      'a filter ending before the range, inside the previous period',
+      { compareTo: 'PREVIOUS_PERIOD', filter: { to: at('2026-03-09T12:00:00Z') } },
+      'RollupHour',
+    ],
     ['a filter starting at its end', { filter: { from: at('2026-03-11T00:00:00Z') } }, 'none'],
     [
       'a filter range outside it, with a property filter',
@@ -85,7 +129,7 @@ describe('which storage answers a question', () => {
 });
 
 describe('which unit columns a question keeps', () => {
-  const none: UnitColumns = { sets: false, name: false, profile: false };
+  const none: UnitColumns = { sets: false, name: false, profile: false, prop: false };
   const cases: [string, Partial<AggregationInput>, UnitColumns][] = [
     ['event counts', {}, none],
     [
@@ -101,6 +145,17 @@ describe('which unit columns a question keeps', () => {
       'unique profiles by group type',
       { metric: 'UNIQUE_PROFILES', breakdown: 'GROUP_TYPE' },
       { ...none, sets: true, profile: true },
+    ],
+    ['a PROFILE breakdown', { breakdown: 'PROFILE' }, { ...none, profile: true }],
+    [
+      'an EVENT_PROPERTY breakdown',
+      { breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' },
+      { ...none, prop: true },
+    ],
+    [
+      'unique groups by event property',
+      { metric: 'UNIQUE_GROUPS', breakdown: 'EVENT_PROPERTY', breakdownProperty: 'feature' },
+      { ...none, sets: true, prop: true },
     ],
   ];
   it.each(cases)('%s', (_name, input, expected) => {
@@ -246,6 +301,30 @@ describe('whole hours from the rollups, edge hours from the raw events', () => {
       },
     ],
     [
+      'compareTo reads the previous period too, and its end (from) cuts like a boundary',
+      {
+        input: { from: at('2026-03-10T10:30:00Z'), to: at('2026-03-10T12:30:00Z'), compareTo: 'PREVIOUS_PERIOD' },
+        range: ['2026-03-10T08:30:00Z', '2026-03-10T12:30:00Z'],
+        rollup: ['2026-03-10T09:00:00Z', '2026-03-10T12:00:00Z'],
+        edges: ['2026-03-10T08:00:00Z', '2026-03-10T10:00:00Z', '2026-03-10T12:00:00Z'],
+      },
+    ],
+    [
+      'compareTo over days: the previous period is as long as the range, not as the buckets',
+      {
+        input: {
+          from: at('2026-03-10T00:00:00Z'),
+          to: at('2026-03-12T00:00:00Z'),
+          interval: 'DAY',
+          compareTo: 'PREVIOUS_PERIOD',
+        },
+        boundaries: ['2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-12T00:00:00Z'],
+        range: ['2026-03-08T00:00:00Z', '2026-03-12T00:00:00Z'],
+        rollup: ['2026-03-08T00:00:00Z', '2026-03-12T00:00:00Z'],
+        edges: [],
+      },
+    ],
+    [
       "the filter's from/to narrow the range; only boundaries inside it cut",
       {
         input: {
@@ -369,7 +448,132 @@ describe('buckets', () => {
     expect(plan({})).toMatchObject({ starts: [DAY_RANGE.from], labels: [DAY_RANGE.from], outputs: [1], window: 1 });
   });
 
+  it('compareTo: previousEnd is from, the previous period is [2·from − to, from)', () => {
+    const p = plan({ from: at('2026-03-10T06:00:00Z'), to: at('2026-03-10T09:00:00Z'), compareTo: 'PREVIOUS_PERIOD' });
+    expect(p).toMatchObject({ previousEnd: at('2026-03-10T06:00:00Z'), rangeStart: at('2026-03-10T03:00:00Z') });
+    expect(plan({}).previousEnd).toBeNull();
+  });
+
   it('an interval without its boundaries is a programming error', () => {
     expect(() => plan({ interval: 'DAY' })).toThrow(/needs its bucket boundaries/);
+  });
+});
+
+describe('validation of the series options', () => {
+  const cases: [string, Partial<AggregationInput>, string][] = [
+    ['EVENT_PROPERTY without its property', { breakdown: 'EVENT_PROPERTY' }, 'input.breakdownProperty'],
+    ['a property with PROFILE', { breakdown: 'PROFILE', breakdownProperty: 'x' }, 'input.breakdownProperty'],
+    ['a negative offset', { offset: -1 }, 'input.offset'],
+    ['a fractional offset', { offset: 1.5 }, 'input.offset'],
+    ['an unknown order', { order: 'UP' as never }, 'input.order'],
+    ['ordering by change without compareTo', { orderBy: 'CHANGE_PERCENT' }, 'input.orderBy'],
+    [
+      'compareTo with rollingDays',
+      { compareTo: 'PREVIOUS_PERIOD', interval: 'DAY', rollingDays: 7 },
+      'input.compareTo',
+    ],
+    ['an unknown comparison', { compareTo: 'LAST_YEAR' as never }, 'input.compareTo'],
+  ];
+  it.each(cases)('%s', (_name, input, field) => {
+    expect(() => validateQuestion({ metric: 'EVENTS', ...DAY_RANGE, ...input })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', field }),
+    );
+  });
+
+  it('defaults: first page, largest total first, no comparison', () => {
+    expect(validateQuestion({ metric: 'EVENTS', ...DAY_RANGE })).toMatchObject({
+      offset: 0,
+      order: 'DESC',
+      orderBy: 'TOTAL',
+      previousFrom: null,
+    });
+  });
+});
+
+describe('unique counts from daily activity: the rollup hours as pieces of UTC days', () => {
+  const day = (iso: string) => at(`${iso}T00:00:00Z`);
+  const bits = (...hours: number[]) => hours.reduce((mask, h) => mask | (1 << h), 0);
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+  it('UTC days: one piece a day, all 24 hours', () => {
+    const p = plan(
+      { metric: 'UNIQUE_GROUPS', from: at('2026-03-10T00:00:00Z'), to: at('2026-03-12T00:00:00Z'), interval: 'DAY' },
+      dates('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z', '2026-03-12T00:00:00Z'),
+    );
+    expect(p.storage).toEqual({
+      path: 'activityDays',
+      table: 'GroupActivityDay',
+      pieces: { days: [day('2026-03-10'), day('2026-03-11')], buckets: [1, 2], masks: [0xffffff, 0xffffff] },
+      edgeHours: [],
+    });
+  });
+
+  it('Europe/Berlin days split each UTC day at 23:00 (winter), a ragged end is an edge hour', () => {
+    const p = plan(
+      {
+        metric: 'UNIQUE_PROFILES',
+        from: at('2026-03-09T23:00:00Z'),
+        to: at('2026-03-11T10:30:00Z'),
+        interval: 'DAY',
+        timezone: 'Europe/Berlin',
+      },
+      dates('2026-03-09T23:00:00Z', '2026-03-10T23:00:00Z', '2026-03-11T23:00:00Z'),
+    );
+    expect(p.storage).toEqual({
+      path: 'activityDays',
+      table: 'ProfileActivityDay',
+      pieces: {
+        days: [day('2026-03-09'), day('2026-03-10'), day('2026-03-10'), day('2026-03-11')],
+        buckets: [1, 1, 2, 2],
+        masks: [bits(23), bits(...range(0, 23)), bits(23), bits(...range(0, 10))],
+      },
+      edgeHours: [at('2026-03-11T10:00:00Z')],
+    });
+  });
+
+  it('compareTo: the previous period is bucket 0', () => {
+    const p = plan({
+      metric: 'UNIQUE_GROUPS',
+      from: at('2026-03-10T12:00:00Z'),
+      to: at('2026-03-11T00:00:00Z'),
+      compareTo: 'PREVIOUS_PERIOD',
+    });
+    expect(p.storage).toMatchObject({
+      pieces: {
+        days: [day('2026-03-10'), day('2026-03-10')],
+        buckets: [0, 1],
+        masks: [bits(...range(0, 12)), bits(...range(12, 24))],
+      },
+    });
+  });
+
+  it('every whole hour of the span is in exactly one piece, in the bucket holding it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 24 * 40 }),
+        fc.integer({ min: 1, max: 24 * 20 }),
+        fc.array(fc.integer({ min: 1, max: 24 * 20 - 1 }), { maxLength: 6 }),
+        (startHour, length, cutOffsets) => {
+          const base = Date.parse('2026-03-01T00:00:00Z');
+          const from = base + startHour * HOUR_MS;
+          const to = from + length * HOUR_MS;
+          const starts = [...new Set([0, ...cutOffsets.filter((c) => c < length)])]
+            .sort((a, b) => a - b)
+            .map((c) => new Date(from + c * HOUR_MS));
+          const pieces = dayPieces({ from: new Date(from), to: new Date(to) }, [], starts, null);
+          const seen = new Map<number, number>();
+          pieces.days.forEach((d, i) => {
+            for (let h = 0; h < 24; h++) {
+              if (!(pieces.masks[i]! & (1 << h))) continue;
+              const hour = d.getTime() + h * HOUR_MS;
+              expect(seen.has(hour)).toBe(false);
+              seen.set(hour, pieces.buckets[i]!);
+            }
+          });
+          expect(seen.size).toBe(length);
+          for (const [hour, bucket] of seen) expect(bucket).toBe(starts.filter((s) => s.getTime() <= hour).length);
+        },
+      ),
+    );
   });
 });

@@ -6,6 +6,7 @@ import './types/Group.ts';
 import './types/GroupPropertyHistory.ts';
 import './types/Profile.ts';
 import './types/Event.ts';
+import './types/OrderDirection.ts';
 import './types/EventAggregation.ts';
 import './types/GroupOverview.ts';
 import './types/Funnel.ts';

@@ -8,14 +8,28 @@ import { validateEventFilter, type EventFilter } from './filter.ts';
 
 export const AGGREGATION_METRICS = ['EVENTS', 'UNIQUE_PROFILES', 'UNIQUE_GROUPS'] as const;
 export const AGGREGATION_INTERVALS = ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const;
-export const AGGREGATION_BREAKDOWNS = ['GROUP', 'GROUP_TYPE', 'GROUP_PROPERTY', 'EVENT_NAME'] as const;
 /** Whose group properties a question uses: today's, or each group's value when the event happened. */
 export const PROPERTIES_AT = ['NOW', 'EVENT_TIME'] as const;
+export const AGGREGATION_BREAKDOWNS = [
+  'GROUP',
+  'GROUP_TYPE',
+  'GROUP_PROPERTY',
+  'EVENT_NAME',
+  'PROFILE',
+  'EVENT_PROPERTY',
+] as const;
+export const ORDER_DIRECTIONS = ['ASC', 'DESC'] as const;
+/** What series are ranked by: their total, or (with compareTo) their change against the previous period. */
+export const SERIES_ORDERS = ['TOTAL', 'CHANGE_PERCENT'] as const;
+export const AGGREGATION_COMPARISONS = ['PREVIOUS_PERIOD'] as const;
 
 export type AggregationMetric = (typeof AGGREGATION_METRICS)[number];
 export type AggregationInterval = (typeof AGGREGATION_INTERVALS)[number];
 export type AggregationBreakdown = (typeof AGGREGATION_BREAKDOWNS)[number];
 export type PropertiesAt = (typeof PROPERTIES_AT)[number];
+export type OrderDirection = (typeof ORDER_DIRECTIONS)[number];
+export type SeriesOrder = (typeof SERIES_ORDERS)[number];
+export type AggregationComparison = (typeof AGGREGATION_COMPARISONS)[number];
 
 export const AGGREGATION_LIMITS = {
   /** Buckets per series (HOUR: about 125 days). */
@@ -25,6 +39,8 @@ export const AGGREGATION_LIMITS = {
   maxSeries: 100,
   defaultSeries: 10,
   maxRollingDays: 365,
+  /** Series skipped by `offset` (paging through every group of a large project). */
+  maxOffset: 100_000,
 } as const;
 
 /** Ranges without `from` cover the 30 days before `to`. */
@@ -41,11 +57,19 @@ export interface AggregationInput {
   /** IANA name; default UTC. */
   timezone?: string | null;
   breakdown?: AggregationBreakdown | null;
-  /** The group property of a GROUP_PROPERTY breakdown. */
+  /** The group property of a GROUP_PROPERTY breakdown, the event property of an EVENT_PROPERTY one. */
   breakdownProperty?: string | null;
   filter?: EventFilter | null;
   /** Top series by total. */
   limit?: number | null;
+  /** Series skipped before the `limit` returned ones, in the chosen order. */
+  offset?: number | null;
+  /** Direction of the series order; default DESC (largest first). */
+  order?: OrderDirection | null;
+  /** What the series are ordered by; default TOTAL. CHANGE_PERCENT needs compareTo. */
+  orderBy?: SeriesOrder | null;
+  /** PREVIOUS_PERIOD: each series also gets its total over the equal-length period just before `from`. */
+  compareTo?: AggregationComparison | null;
   /** DAY only: each point counts the trailing N local days ending with its day. */
   rollingDays?: number | null;
   /** Group property values of GROUP_PROPERTY breakdowns and groupProperties filters; default NOW. */
@@ -63,10 +87,15 @@ export interface Question {
   /** Where the input's fields sit in the request ('input.' or ''), for errors found later. */
   fieldPrefix: string;
   breakdown: AggregationBreakdown | null;
-  /** The group property of a GROUP_PROPERTY breakdown. */
+  /** The group property of a GROUP_PROPERTY breakdown, the event property of an EVENT_PROPERTY one. */
   property: string | null;
   filter: EventFilter;
   limit: number;
+  offset: number;
+  order: OrderDirection;
+  orderBy: SeriesOrder;
+  /** Start of the previous period [previousFrom, from) of compareTo; null without compareTo. */
+  previousFrom: Date | null;
   /** Local days each point counts (1 without rollingDays). */
   rolling: number;
   propertiesAt: PropertiesAt;
@@ -138,17 +167,33 @@ export function validateQuestion(input: AggregationInput, prefix = 'input.', now
   const interval = oneOf(input.interval, AGGREGATION_INTERVALS, `${prefix}interval`);
   const breakdown = oneOf(input.breakdown, AGGREGATION_BREAKDOWNS, `${prefix}breakdown`);
   let property: string | null = null;
-  if (breakdown === 'GROUP_PROPERTY') {
+  if (breakdown === 'GROUP_PROPERTY' || breakdown === 'EVENT_PROPERTY') {
     if (input.breakdownProperty == null)
-      throw new ValidationError(`${prefix}breakdownProperty`, 'is required with breakdown GROUP_PROPERTY');
+      throw new ValidationError(`${prefix}breakdownProperty`, `is required with breakdown ${breakdown}`);
     property = requireName(input.breakdownProperty, `${prefix}breakdownProperty`);
   } else if (input.breakdownProperty != null) {
-    throw new ValidationError(`${prefix}breakdownProperty`, 'is only used with breakdown GROUP_PROPERTY');
+    throw new ValidationError(
+      `${prefix}breakdownProperty`,
+      'is only used with breakdown GROUP_PROPERTY or EVENT_PROPERTY',
+    );
   }
   const limit = input.limit ?? AGGREGATION_LIMITS.defaultSeries;
   if (!Number.isInteger(limit) || limit < 1 || limit > AGGREGATION_LIMITS.maxSeries) {
     throw new ValidationError(`${prefix}limit`, `must be between 1 and ${AGGREGATION_LIMITS.maxSeries}`);
   }
+  const offset = input.offset ?? 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > AGGREGATION_LIMITS.maxOffset) {
+    throw new ValidationError(`${prefix}offset`, `must be between 0 and ${AGGREGATION_LIMITS.maxOffset}`);
+  }
+  const order = oneOf(input.order, ORDER_DIRECTIONS, `${prefix}order`) ?? 'DESC';
+  const orderBy = oneOf(input.orderBy, SERIES_ORDERS, `${prefix}orderBy`) ?? 'TOTAL';
+  const compareTo = oneOf(input.compareTo, AGGREGATION_COMPARISONS, `${prefix}compareTo`);
+  if (orderBy === 'CHANGE_PERCENT' && !compareTo)
+    throw new ValidationError(`${prefix}orderBy`, 'CHANGE_PERCENT needs compareTo');
+  // A rolling point already reaches back before `from`; a previous period of it would be ambiguous.
+  if (compareTo && input.rollingDays != null)
+    throw new ValidationError(`${prefix}compareTo`, 'cannot be combined with rollingDays');
+  const previousFrom = compareTo ? new Date(2 * from.getTime() - to.getTime()) : null;
   const rolling = input.rollingDays ?? 1;
   if (input.rollingDays != null) {
     if (interval !== 'DAY') throw new ValidationError(`${prefix}rollingDays`, 'needs interval DAY');
@@ -176,6 +221,10 @@ export function validateQuestion(input: AggregationInput, prefix = 'input.', now
     property,
     filter,
     limit,
+    offset,
+    order,
+    orderBy,
+    previousFrom,
     rolling,
     propertiesAt,
   };
@@ -196,9 +245,24 @@ export function timedPropertyKeys(q: Question): string[] {
 
 /** The question of EventAggregation.total: the whole range as one bucket, without breakdown. */
 export function totalInput(input: AggregationInput): AggregationInput {
-  return { ...input, interval: null, breakdown: null, breakdownProperty: null, rollingDays: null, limit: 1 };
+  return {
+    ...input,
+    interval: null,
+    breakdown: null,
+    breakdownProperty: null,
+    rollingDays: null,
+    limit: 1,
+    offset: null,
+    order: null,
+    orderBy: null,
+    compareTo: null,
+  };
 }
 
 /** Breakdowns whose series keys come from the event's groups. */
 export const isGroupBreakdown = (b: AggregationBreakdown | null) =>
   b === 'GROUP' || b === 'GROUP_TYPE' || b === 'GROUP_PROPERTY';
+
+/** Breakdowns whose series keys come from the event itself: its name, profile or a property. */
+export const isEventBreakdown = (b: AggregationBreakdown | null) =>
+  b === 'EVENT_NAME' || b === 'PROFILE' || b === 'EVENT_PROPERTY';

@@ -1,28 +1,38 @@
 import { Prisma } from '../../generated/prisma/client.ts';
-import { hasPropertyFilters, type EventFilter } from './filter.ts';
+import { hasGroupConditions, hasPropertyFilters, type EventFilter } from './filter.ts';
 import { eventFilterSql, groupCondition, profileCohortCondition } from './filterSql.ts';
-import type { HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
+import type { ActivityTable, DayPieces, HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
 import { isGroupBreakdown, timedPropertyKeys, type Question } from './question.ts';
 import { propertiesAtSql } from './timedProperties.ts';
 
 // The one statement that answers a planned question, composed with Prisma.sql
 // (every value a parameter). Its CTEs, in order:
 //   rollup_units, raw_units, units – events as "units" (b = base bucket, gs = group
-//       set, name, profile, w = how many events, ep = period of propertiesAt
-//       EVENT_TIME, else 0), from the storage the plan chose;
+//       set, name, profile, prop = event property of an EVENT_PROPERTY breakdown,
+//       w = how many events, ep = period of propertiesAt EVENT_TIME, else 0),
+//       from the storage the plan chose;
 //   sets, group_at, set_groups – the groups of each unit's set (and period) that
 //       may form a series or count;
-//   cells            – per base bucket and series key, a count or distinct entities;
-//   totals, top, points – the top series and their points.
+//   cells            – per base bucket and series key, a count or distinct entities
+//                      (base bucket 0: the previous period of compareTo);
+//   totals, top, points – the series in the asked order, the page of them
+//                      (offset, limit) and their points; one more row counts all series.
 
-/** One row of the answer: a series (i null: key, total, label) or one of its points (key, i, v). */
+/**
+ * One row of the answer: a series (i null: key, total, previous, label), one of
+ * its points (key, i, v), or the number of series (i = -1, v).
+ */
 export interface AggregationRow {
   key: string | null;
   total: number | null;
+  previous: number | null;
   label: string | null;
   i: number | null;
   v: number | null;
 }
+
+/** The `i` of the row carrying the number of series before offset and limit. */
+export const SERIES_COUNT_ROW = -1;
 
 /** Dates as ISO strings, to bind as one timestamptz[] parameter. */
 export const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
@@ -45,24 +55,40 @@ function storageFilter(plan: Plan): EventFilter {
   return plan.epochs ? { ...f, groupProperties: undefined } : f;
 }
 
-/** Collapses unit rows (b, gs, groups, name, profile, w, ep) to the columns the question needs. */
+/** Collapses unit rows (b, gs, groups, name, profile, prop, w, ep) to the columns the question needs. */
 function collapse(rows: Prisma.Sql, columns: UnitColumns): Prisma.Sql {
   const pick = (needed: boolean, column: string, type: string) =>
     Prisma.raw(needed ? `x."${column}"` : `NULL::${type}`);
   return Prisma.sql`
     SELECT x."b", ${pick(columns.sets, 'gs', 'text')} AS "gs", ${pick(columns.sets, 'groups', 'text[]')} AS "groups",
-           ${pick(columns.name, 'name', 'text')} AS "name", ${pick(columns.profile, 'profile', 'text')} AS "profile", sum(x."w")::bigint AS "w",
-           x."ep"
+           ${pick(columns.name, 'name', 'text')} AS "name", ${pick(columns.profile, 'profile', 'text')} AS "profile",
+           ${pick(columns.prop, 'prop', 'text')} AS "prop", sum(x."w")::bigint AS "w", x."ep"
     FROM (${rows}) x
-    GROUP BY 1, 2, 3, 4, 5, 7`;
+    GROUP BY 1, 2, 3, 4, 5, 6, 8`;
 }
 
-const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", 0::bigint AS "w", 0 AS "ep" WHERE false`;
+const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", NULL::text AS "prop", 0::bigint AS "w", 0 AS "ep" WHERE false`;
+
+/**
+ * The base bucket of an instant: 1.. over the plan's starts, and with compareTo
+ * 0 for the previous period (before `from`, which a plain width_bucket would put
+ * in the first bucket when that starts before `from`).
+ */
+function bucketOf(plan: Plan, time: Prisma.Sql): Prisma.Sql {
+  const bucket = Prisma.sql`width_bucket(${time}, ${iso(plan.starts)}::timestamptz[])`;
+  return plan.previousEnd ? Prisma.sql`CASE WHEN ${time} < ${plan.previousEnd} THEN 0 ELSE ${bucket} END` : bucket;
+}
+
+/** The event property of an EVENT_PROPERTY breakdown as text (->>: strings unquoted, other JSON as text). */
+function propOf(plan: Plan, e: string): Prisma.Sql {
+  return plan.columns.prop
+    ? Prisma.sql`(${Prisma.raw(`"${e}"`)}."properties" ->> ${plan.question.property})`
+    : Prisma.sql`NULL::text`;
+}
 
 /** Rollup rows of the hours in `span` except the edge hours. */
 function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: HourSpan, edgeHours: Date[]): Prisma.Sql {
   const q = plan.question;
-  const starts = iso(plan.starts);
   const conditions: Prisma.Sql[] = [Prisma.sql`r."projectId" = ${projectId}`];
   if (span.from) conditions.push(Prisma.sql`r."hour" >= ${span.from}`);
   if (span.to) conditions.push(Prisma.sql`r."hour" < ${span.to}`);
@@ -90,17 +116,61 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   const weight = q.metric === 'EVENTS' ? Prisma.sql`r."events"` : Prisma.sql`1`;
   return collapse(
     Prisma.sql`
-      SELECT width_bucket(r."hour", ${starts}::timestamptz[]) AS "b", r."groupSet" AS "gs", NULL::text[] AS "groups",
-             ${name} AS "name", ${profile} AS "profile", ${weight} AS "w", ${epochOf(plan, Prisma.sql`r."hour"`)} AS "ep"
+      SELECT ${bucketOf(plan, Prisma.sql`r."hour"`)} AS "b", r."groupSet" AS "gs", NULL::text[] AS "groups",
+             ${name} AS "name", ${profile} AS "profile", NULL::text AS "prop", ${weight} AS "w",
+             ${epochOf(plan, Prisma.sql`r."hour"`)} AS "ep"
       FROM ${Prisma.raw(`"${table}"`)} r
       WHERE ${Prisma.join(conditions, ' AND ')}`,
     plan.columns,
   );
 }
 
+/**
+ * Units from the daily activity of groups or profiles: one per unit and day
+ * piece whose hours it was active in. A group unit is its own one-group set
+ * ('d' || id), so set_groups applies the group conditions and keys as for any set.
+ */
+function activityUnits(projectId: string, plan: Plan, table: ActivityTable, pieces: DayPieces): Prisma.Sql {
+  const f = plan.question.filter;
+  const conditions: Prisma.Sql[] = [];
+  let unit: Prisma.Sql;
+  if (table === 'GroupActivityDay') {
+    unit = Prisma.sql`'d' || a."groupId" AS "gs", ARRAY[a."groupId"] AS "groups", NULL::text AS "profile"`;
+    if (f.groupIds?.length) conditions.push(Prisma.sql`a."groupId" = ANY(${[...f.groupIds]}::text[])`);
+    const groups = groupCondition(f, 'fg');
+    // Early, so groups that cannot count are dropped before anything is collapsed (set_groups checks again).
+    if (groups) {
+      conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "Group" "fg"
+        WHERE "fg"."projectId" = ${projectId} AND "fg"."id" = a."groupId" AND ${groups})`);
+    }
+  } else {
+    unit = Prisma.sql`NULL::text AS "gs", NULL::text[] AS "groups", a."profileId" AS "profile"`;
+    if (f.profileId != null) conditions.push(Prisma.sql`a."profileId" = ${f.profileId}`);
+  }
+  const days = pieces.days.map((d) => d.toISOString().slice(0, 10));
+  const dayList = Prisma.sql`unnest(${days}::date[], ${pieces.buckets}::int[], ${pieces.masks}::int[]) AS p("day", "b", "mask")`;
+  // Event counts (whole days only, the planner made sure): a group's daily count is its series' count.
+  const events = plan.question.metric === 'EVENTS';
+  const units = Prisma.sql`
+      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", ${events ? Prisma.sql`a."events"` : Prisma.sql`1`} AS "w", 0 AS "ep"
+      FROM ${dayList}
+      JOIN ${Prisma.raw(`"${table}"`)} a ON a."projectId" = ${projectId} AND a."day" = p."day" AND (a."hours" & p."mask") <> 0
+      ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`;
+  // Events without groups have no daily group row; unless the filter asks for groups, they are the null series.
+  const groupless =
+    events && !f.groupIds?.length && !hasGroupConditions(f)
+      ? Prisma.sql`
+      UNION ALL
+      SELECT p."b", '' AS "gs", '{}'::text[] AS "groups", NULL::text AS "profile", NULL::text AS "name", NULL::text AS "prop", r."events" AS "w", 0 AS "ep"
+      FROM ${dayList}
+      JOIN "RollupHour" r ON r."projectId" = ${projectId} AND r."groupSet" = ''
+        AND r."hour" >= p."day"::timestamp AT TIME ZONE 'UTC' AND r."hour" < (p."day" + 1)::timestamp AT TIME ZONE 'UTC'`
+      : Prisma.empty;
+  return collapse(Prisma.sql`${units}${groupless}`, plan.columns);
+}
+
 /** Raw events, all of the range or only its edge hours. */
 function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.Sql {
-  const starts = iso(plan.starts);
   const events = Prisma.sql`
     SELECT e.* FROM "Event" e
     WHERE e."projectId" = ${projectId} AND e."createdAt" >= ${plan.rangeStart} AND e."createdAt" < ${plan.rangeEnd}
@@ -113,8 +183,9 @@ function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.S
     : Prisma.sql`(${events}) e`;
   return collapse(
     Prisma.sql`
-      SELECT width_bucket(e."createdAt", ${starts}::timestamptz[]) AS "b", 'e' || e."groupIds"::text AS "gs", e."groupIds" AS "groups",
-             e."name", e."profileId" AS "profile", 1 AS "w", ${epochOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
+      SELECT ${bucketOf(plan, Prisma.sql`e."createdAt"`)} AS "b", 'e' || e."groupIds"::text AS "gs", e."groupIds" AS "groups",
+             e."name", e."profileId" AS "profile", ${propOf(plan, 'e')} AS "prop", 1 AS "w",
+             ${epochOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
       FROM ${from}`,
     plan.columns,
   );
@@ -123,7 +194,6 @@ function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.S
 /** One unit per event tagged with one of the filter's groups; its groups are those of them it carries. */
 function eventGroupUnits(projectId: string, plan: Plan): Prisma.Sql {
   const f = plan.question.filter;
-  const starts = iso(plan.starts);
   const conditions: Prisma.Sql[] = [
     Prisma.sql`eg."projectId" = ${projectId}`,
     Prisma.sql`eg."groupId" = ANY(${[...f.groupIds!]}::text[])`,
@@ -134,15 +204,20 @@ function eventGroupUnits(projectId: string, plan: Plan): Prisma.Sql {
   if (f.profileId != null) conditions.push(Prisma.sql`eg."profileId" = ${f.profileId}`);
   const profileCohort = profileCohortCondition(f, Prisma.sql`eg."profileId"`);
   if (profileCohort) conditions.push(profileCohort);
-  const join = hasPropertyFilters(f)
-    ? Prisma.sql`JOIN "Event" e ON e."projectId" = ${projectId} AND e."id" = eg."eventId"
+  // Event properties (a filter on them, or the EVENT_PROPERTY breakdown) are on the event row only.
+  const join =
+    hasPropertyFilters(f) || plan.columns.prop
+      ? Prisma.sql`JOIN "Event" e ON e."projectId" = ${projectId} AND e."id" = eg."eventId"
         AND ${eventFilterSql(projectId, { properties: f.properties }, 'e')}`
-    : Prisma.empty;
+      : Prisma.empty;
+  // One event, one property value: min() only carries it through the GROUP BY.
+  const prop = propOf(plan, 'e');
   return collapse(
     Prisma.sql`
-      SELECT width_bucket(eg."createdAt", ${starts}::timestamptz[]) AS "b",
+      SELECT ${bucketOf(plan, Prisma.sql`eg."createdAt"`)} AS "b",
              'g' || array_agg(eg."groupId" ORDER BY eg."groupId")::text AS "gs", array_agg(eg."groupId" ORDER BY eg."groupId") AS "groups",
-             eg."name", eg."profileId" AS "profile", 1 AS "w", ${epochOf(plan, Prisma.sql`eg."createdAt"`)} AS "ep"
+             eg."name", eg."profileId" AS "profile", min(${prop}) AS "prop", 1 AS "w",
+             ${epochOf(plan, Prisma.sql`eg."createdAt"`)} AS "ep"
       FROM "EventGroup" eg ${join}
       WHERE ${Prisma.join(conditions, ' AND ')}
       GROUP BY eg."eventId", eg."createdAt", eg."name", eg."profileId"`,
@@ -160,6 +235,13 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
       const { rollupHours, edgeHours } = storage.hours;
       if (rollupHours) rollup = rollupUnits(projectId, plan, storage.table, rollupHours, edgeHours);
       if (edgeHours.length) raw = eventUnits(projectId, plan, edgeHours);
+      break;
+    }
+    case 'activityDays': {
+      const parts: Prisma.Sql[] = [];
+      if (storage.pieces.days.length) parts.push(activityUnits(projectId, plan, storage.table, storage.pieces));
+      if (storage.edgeHours.length) parts.push(eventUnits(projectId, plan, storage.edgeHours));
+      if (parts.length) raw = Prisma.join(parts, ' UNION ALL ');
       break;
     }
     case 'eventGroups':
@@ -197,8 +279,8 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
     rollup_units AS (${rollup}),
     raw_units AS (${raw})${sets}${kept},
     ${units} (
-      SELECT "b", "gs", "name", "profile", "w", "ep" FROM rollup_units${keep}
-      UNION ALL SELECT "b", "gs", "name", "profile", "w", "ep" FROM raw_units${keep}
+      SELECT "b", "gs", "name", "profile", "prop", "w", "ep" FROM rollup_units${keep}
+      UNION ALL SELECT "b", "gs", "name", "profile", "prop", "w", "ep" FROM raw_units${keep}
     )`;
 }
 
@@ -249,10 +331,24 @@ function setGroupsCte(projectId: string, q: Question): Prisma.Sql {
  * `cells`: per base bucket and series key, either the event count (`v`, EVENTS)
  * or the distinct entities (`entity`: profile or group id).
  */
+/** The series key a unit carries itself (event name, profile, event property); NULL for the others. */
+function unitKey(q: Question): Prisma.Sql {
+  switch (q.breakdown) {
+    case 'EVENT_NAME':
+      return Prisma.sql`u."name"`;
+    case 'PROFILE':
+      return Prisma.sql`u."profile"`;
+    case 'EVENT_PROPERTY':
+      return Prisma.sql`u."prop"`;
+    default:
+      return Prisma.sql`NULL::text`;
+  }
+}
+
 function cellsCte(q: Question): { sql: Prisma.Sql; additive: boolean } {
-  const unitKey = q.breakdown === 'EVENT_NAME' ? Prisma.sql`u."name"` : Prisma.sql`NULL::text`;
+  const ownKey = unitKey(q);
   if (q.metric === 'UNIQUE_GROUPS') {
-    const key = isGroupBreakdown(q.breakdown) ? Prisma.sql`sg."key"` : unitKey;
+    const key = isGroupBreakdown(q.breakdown) ? Prisma.sql`sg."key"` : ownKey;
     return {
       additive: false,
       sql: Prisma.sql`cells AS (
@@ -269,7 +365,7 @@ function cellsCte(q: Question): { sql: Prisma.Sql; additive: boolean } {
         WHERE NOT EXISTS (SELECT 1 FROM set_groups sg WHERE sg."gs" = s."gs" AND sg."ep" = s."ep" AND sg."key" IS NOT NULL)
       ) sk ON sk."gs" = u."gs" AND sk."ep" = u."ep"`
     : Prisma.sql`units u`;
-  const key = isGroupBreakdown(q.breakdown) ? Prisma.sql`sk."key"` : unitKey;
+  const key = isGroupBreakdown(q.breakdown) ? Prisma.sql`sk."key"` : ownKey;
   if (q.metric === 'EVENTS') {
     return {
       additive: true,
@@ -286,29 +382,65 @@ function cellsCte(q: Question): { sql: Prisma.Sql; additive: boolean } {
 const inTop = Prisma.sql`(c."key" IN (SELECT "key" FROM top WHERE "key" IS NOT NULL)
   OR (c."key" IS NULL AND EXISTS (SELECT 1 FROM top WHERE "key" IS NULL)))`;
 
-/** Totals per key, the top `limit` keys (total desc, then key in byte order), and their points. */
+/** A series label for people, where the key alone is not one: a group's or a profile's name. */
+function labelSql(projectId: string, q: Question): Prisma.Sql {
+  switch (q.breakdown) {
+    case 'GROUP':
+      return Prisma.sql`(SELECT lg."name" FROM "Group" lg WHERE lg."projectId" = ${projectId} AND lg."id" = t."key")`;
+    case 'PROFILE':
+      return Prisma.sql`(SELECT COALESCE(NULLIF(concat_ws(' ', lp."firstName", lp."lastName"), ''), lp."email")
+        FROM "Profile" lp WHERE lp."projectId" = ${projectId} AND lp."id" = t."key")`;
+    default:
+      return Prisma.sql`NULL::text`;
+  }
+}
+
+/**
+ * What the series are ranked by. The change is computed in float8 as
+ * (total - previous) * 100 / previous, the same operations in the same order as
+ * assemble.ts, so the ranking and the reported changePercent agree exactly;
+ * no previous total: null, ranked last in either direction.
+ */
+function rankSql(q: Question): Prisma.Sql {
+  return q.orderBy === 'CHANGE_PERCENT'
+    ? Prisma.sql`CASE WHEN "previous" = 0 THEN NULL ELSE ("total"::float8 - "previous"::float8) * 100 / "previous"::float8 END`
+    : Prisma.sql`"total"`;
+}
+
+/**
+ * Totals per key (and previous totals with compareTo), the page of series in
+ * the asked order (ties: key in byte order), their points, and the number of series.
+ */
 function measureSql(projectId: string, plan: Plan, additive: boolean): Prisma.Sql {
   const q = plan.question;
-  const total = additive ? Prisma.sql`sum(c."v")` : Prisma.sql`count(DISTINCT c."entity")`;
-  const label =
-    q.breakdown === 'GROUP'
-      ? Prisma.sql`(SELECT lg."name" FROM "Group" lg WHERE lg."projectId" = ${projectId} AND lg."id" = t."key")`
-      : Prisma.sql`NULL::text`;
+  const compare = plan.previousEnd !== null;
+  const measure = (where: Prisma.Sql) =>
+    additive ? Prisma.sql`COALESCE(sum(c."v") ${where}, 0)` : Prisma.sql`count(DISTINCT c."entity") ${where}`;
+  const total = measure(compare ? Prisma.sql`FILTER (WHERE c."b" > 0)` : Prisma.empty);
+  const previous = compare ? measure(Prisma.sql`FILTER (WHERE c."b" = 0)`) : Prisma.sql`NULL::bigint`;
+  const direction = Prisma.raw(q.order === 'ASC' ? 'ASC' : 'DESC');
+  const current = compare ? Prisma.sql`AND c."b" > 0` : Prisma.empty;
   const points =
     plan.window === 1
       ? Prisma.sql`SELECT c."key", c."b" AS "i", ${additive ? Prisma.sql`sum(c."v")` : Prisma.sql`count(*)`} AS "v"
-          FROM cells c WHERE ${inTop} GROUP BY 1, 2`
-      : Prisma.sql`SELECT c."key", o."i"::int AS "i", ${total} AS "v"
+          FROM cells c WHERE ${inTop} ${current} GROUP BY 1, 2`
+      : Prisma.sql`SELECT c."key", o."i"::int AS "i", ${measure(Prisma.empty)} AS "v"
           FROM unnest(${plan.outputs}::int[]) WITH ORDINALITY AS o("base", "i")
           JOIN cells c ON c."b" BETWEEN o."base" - ${plan.window - 1}::int AND o."base"
           WHERE ${inTop} GROUP BY 1, 2`;
   return Prisma.sql`
-    totals AS (SELECT c."key", ${total} AS "total" FROM cells c GROUP BY 1),
-    top AS (SELECT "key", "total" FROM totals ORDER BY "total" DESC, "key" COLLATE "C" ASC NULLS LAST LIMIT ${q.limit}),
+    totals AS (SELECT c."key", ${total} AS "total", ${previous} AS "previous" FROM cells c GROUP BY 1),
+    top AS (
+      SELECT "key", "total", "previous" FROM totals
+      ORDER BY ${rankSql(q)} ${direction} NULLS LAST, "key" COLLATE "C" ASC NULLS LAST
+      LIMIT ${q.limit} OFFSET ${q.offset}),
     points AS (${points})
-    SELECT t."key", t."total"::float8 AS "total", ${label} AS "label", NULL::int AS "i", NULL::float8 AS "v" FROM top t
+    SELECT t."key", t."total"::float8 AS "total", t."previous"::float8 AS "previous", ${labelSql(projectId, q)} AS "label",
+           NULL::int AS "i", NULL::float8 AS "v" FROM top t
     UNION ALL
-    SELECT p."key", NULL, NULL, p."i", p."v"::float8 FROM points p`;
+    SELECT p."key", NULL, NULL, NULL, p."i", p."v"::float8 FROM points p
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, ${SERIES_COUNT_ROW}::int, count(*)::float8 FROM totals`;
 }
 
 /** The statement answering a planned question: rows of AggregationRow. */

@@ -42,6 +42,8 @@ const BREAKDOWNS: Record<AggregationBreakdown | 'NONE', string> = {
   GROUP: 'Group',
   GROUP_TYPE: 'Group type',
   GROUP_PROPERTY: 'Group property',
+  PROFILE: 'Profile',
+  EVENT_PROPERTY: 'Event property',
 };
 
 const SERIES_LIMIT = 10;
@@ -52,6 +54,7 @@ export function TrendPage() {
   const metric = oneOf(query.metric, Object.keys(METRICS) as AggregationMetric[], 'EVENTS');
   const breakdown = oneOf(query.breakdown, Object.keys(BREAKDOWNS) as (AggregationBreakdown | 'NONE')[], 'NONE');
   const property = query.property ?? '';
+  const needsProperty = breakdown === 'GROUP_PROPERTY' || breakdown === 'EVENT_PROPERTY';
   const range = oneOf(query.range, RANGES, '30d');
   const interval = oneOf(query.interval, intervalsFor(range), defaultInterval(range));
   const from = useMemo(() => rangeStart(range).toISOString(), [range]);
@@ -64,7 +67,7 @@ export function TrendPage() {
     timezone: TIMEZONE,
     limit: SERIES_LIMIT,
     ...(breakdown !== 'NONE' ? { breakdown } : {}),
-    ...(breakdown === 'GROUP_PROPERTY' ? { breakdownProperty: property } : {}),
+    ...(needsProperty ? { breakdownProperty: property } : {}),
     filter: {
       ...(query.event ? { eventNames: [query.event] } : {}),
       ...(query.type ? { groupType: query.type } : {}),
@@ -72,14 +75,14 @@ export function TrendPage() {
       ...(query.profile ? { profileId: query.profile } : {}),
     },
   };
-  const waitingForProperty = breakdown === 'GROUP_PROPERTY' && !property;
+  const waitingForProperty = needsProperty && !property;
   const trend = useQuery(EventAggregationDocument, { input }, { skip: waitingForProperty });
   const session = useQuery(DashboardSessionDocument, {});
   const names = useQuery(DashboardEventNamesDocument, { from: namesFrom });
   const result = trend.data?.eventAggregation;
   const eventNames = names.data?.eventAggregation.series.flatMap((s) => (s.key ? [s.key] : [])) ?? [];
 
-  const title = `${METRICS[metric]}${query.event ? ` of ${query.event}` : ''}${breakdown !== 'NONE' ? ` by ${BREAKDOWNS[breakdown].toLowerCase()}${breakdown === 'GROUP_PROPERTY' && property ? ` "${property}"` : ''}` : ''}, per ${INTERVAL_LABELS[interval].toLowerCase()}`;
+  const title = `${METRICS[metric]}${query.event ? ` of ${query.event}` : ''}${breakdown !== 'NONE' ? ` by ${BREAKDOWNS[breakdown].toLowerCase()}${needsProperty && property ? ` "${property}"` : ''}` : ''}, per ${INTERVAL_LABELS[interval].toLowerCase()}`;
 
   return (
     <>
@@ -153,7 +156,7 @@ export function TrendPage() {
             </select>
           )}
         </Field>
-        {breakdown === 'GROUP_PROPERTY' && (
+        {needsProperty && (
           <Field label="Property">
             {(id) => (
               <input
