@@ -15,11 +15,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import pg from 'pg';
+
 import { postGraphQL } from '../test/helpers/http.ts';
 import { CLI, runNode, type ServerProcess } from '../test/helpers/process.ts';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string', default: '100000' }, cli: { type: 'string', default: CLI } },
+  options: {
+    events: { type: 'string', default: '100000' },
+    cli: { type: 'string', default: CLI },
+    // PostgreSQL instead: an empty database to seed (its size is pg_database_size).
+    'database-url': { type: 'string' },
+  },
 });
 const events = Number(values.events);
 const cli = path.resolve(values.cli);
@@ -37,6 +44,17 @@ function diskBytes(dir: string): number {
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(status.match(new RegExp(`${field}:\\s+(\\d+) kB`))?.[1] ?? NaN);
+}
+
+async function databaseSize(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size');
+    return Number(rows[0]!.size);
+  } finally {
+    await client.end();
+  }
 }
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -78,9 +96,10 @@ function serve(env: Record<string, string>): Promise<ServerProcess> {
 
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-footprint-'));
-  const env = { DATA_DIR: dataDir, DATABASE_URL: '' };
+  const databaseUrl = values['database-url'];
+  const env = { DATA_DIR: dataDir, DATABASE_URL: databaseUrl ?? '' };
   try {
-    console.log(`cli: ${cli}; ${events.toLocaleString('en')} demo events`);
+    console.log(`cli: ${cli}; ${events.toLocaleString('en')} demo events on ${databaseUrl ? 'PostgreSQL' : 'PGlite'}`);
     const time = existsSync('/usr/bin/time');
     const seedArgs = [cli, 'seed', '--demo', '--events', String(events)];
     const started = performance.now();
@@ -100,8 +119,9 @@ async function main() {
     const seedRss = Number(seeded.stderr.match(/maxrss_kb=(\d+)/)?.[1] ?? NaN) * 1024;
 
     const pglite = path.join(dataDir, 'pglite');
-    const total = diskBytes(pglite);
-    const wal = diskBytes(path.join(pglite, 'pg_wal'));
+    const total = databaseUrl ? await databaseSize(databaseUrl) : diskBytes(pglite);
+    // On PostgreSQL the WAL is the server's, shared by every database: not counted.
+    const wal = databaseUrl ? 0 : diskBytes(path.join(pglite, 'pg_wal'));
     console.log(`seed: ${seedSeconds.toFixed(0)} s, peak RSS ${mb(seedRss)}`);
     console.log(
       `disk after seeding: ${mb(total)} = ${(total / events).toFixed(0)} B/event (WAL ${mb(wal)}, the rest ${mb(total - wal)} = ${((total - wal) / events).toFixed(0)} B/event)`,
@@ -134,7 +154,7 @@ async function main() {
     } finally {
       await server.stop();
     }
-    const after = diskBytes(pglite);
+    const after = databaseUrl ? await databaseSize(databaseUrl) : diskBytes(pglite);
     console.log(`disk after serving and a clean stop: ${mb(after)} = ${(after / events).toFixed(0)} B/event`);
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
