@@ -7,7 +7,8 @@
 //   nice npx tsx bench/cli.ts [--runs 5] [--cli path/to/bin/groupgraph.js]
 //
 // --cli compares another checkout's command (e.g. an older commit) on the same machine.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,13 +21,41 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const cli = path.resolve(values.cli);
 
-/** Wall-clock milliseconds from spawning `node <args>` to its exit. */
-async function time(args: string[], env: Record<string, string | undefined>): Promise<number> {
+/**
+ * Milliseconds from spawning `node <args>` to its exit: wall clock, and CPU
+ * (user + system, from /usr/bin/time when there is one). On a shared, loaded
+ * machine the wall clock mostly measures waiting for a core; CPU time is what the
+ * command costs, and close to its wall time on an idle machine.
+ */
+async function time(args: string[], env: Record<string, string | undefined>): Promise<Timing> {
   const started = performance.now();
-  const result = await runNode(args, env);
-  const ms = performance.now() - started;
+  const viaTime = existsSync('/usr/bin/time');
+  const result = viaTime
+    ? await runProgram('/usr/bin/time', ['-f', 'cpu_s=%U+%S', process.execPath, ...args], env)
+    : await runNode(args, env);
+  const wallMs = performance.now() - started;
   if (result.code !== 0) throw new Error(`${args.join(' ')} exited ${result.code}:\n${result.stderr}`);
-  return ms;
+  const cpu = result.stderr.match(/cpu_s=([\d.]+)\+([\d.]+)/);
+  return { wallMs, cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN };
+}
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+function runProgram(
+  program: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
 }
 
 function median(values: number[]): number {
@@ -34,35 +63,36 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(
-  label: string,
-  args: () => string[],
-  env: Record<string, string | undefined>,
-  baselineMs: number,
-) {
-  const walls: number[] = [];
+async function measure(label: string, args: () => string[], env: Record<string, string | undefined>, baseline: Timing) {
+  const timings: Timing[] = [];
   try {
-    for (let i = 0; i < runs; i++) walls.push(await time(args(), env));
+    for (let i = 0; i < runs; i++) timings.push(await time(args(), env));
   } catch (error) {
     // An older command may not know the call (keys create --help crashed once).
     console.log(`${label.padEnd(40)}  fails: ${String((error as Error).message).split('\n')[1] ?? ''}`);
     return;
   }
-  const ms = median(walls);
+  const wall = median(timings.map((t) => t.wallMs));
+  const cpu = median(timings.map((t) => t.cpuMs));
   console.log(
-    `${label.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms   ${(ms / baselineMs).toFixed(2).padStart(5)} × node -e 0`,
+    `${label.padEnd(40)} wall ${wall.toFixed(0).padStart(6)} ms ${(wall / baseline.wallMs).toFixed(1).padStart(5)} ×   cpu ${cpu.toFixed(0).padStart(6)} ms ${(cpu / baseline.cpuMs).toFixed(1).padStart(5)} ×`,
   );
 }
 
 async function main() {
-  const walls: number[] = [];
-  for (let i = 0; i < runs; i++) walls.push(await time(['-e', '0'], {}));
-  const baselineMs = median(walls);
-  console.log(`cli: ${cli}; median of ${runs} runs`);
-  console.log(`${'node -e 0 (baseline)'.padEnd(40)} ${baselineMs.toFixed(0).padStart(6)} ms`);
+  const startups: Timing[] = [];
+  for (let i = 0; i < runs; i++) startups.push(await time(['-e', '0'], {}));
+  const baseline = {
+    wallMs: median(startups.map((t) => t.wallMs)),
+    cpuMs: median(startups.map((t) => t.cpuMs)),
+  };
+  console.log(`cli: ${cli}; median of ${runs} runs; × = times \`node -e 0\` of this run`);
+  console.log(
+    `${'node -e 0 (baseline)'.padEnd(40)} wall ${baseline.wallMs.toFixed(0).padStart(6)} ms         cpu ${baseline.cpuMs.toFixed(0).padStart(6)} ms`,
+  );
 
-  await measure('groupgraph --help', () => [cli, '--help'], {}, baselineMs);
-  await measure('groupgraph keys create --help', () => [cli, 'keys', 'create', '--help'], {}, baselineMs);
+  await measure('groupgraph --help', () => [cli, '--help'], {}, baseline);
+  await measure('groupgraph keys create --help', () => [cli, 'keys', 'create', '--help'], {}, baseline);
 
   const engines: [string, Record<string, string | undefined>][] = [];
   const dataDir = mkdtempSync(path.join(tmpdir(), 'groupgraph-bench-cli-'));
@@ -79,9 +109,9 @@ async function main() {
         `groupgraph keys list (${engine})`,
         () => [cli, 'keys', 'list', '--project', project],
         env,
-        baselineMs,
+        baseline,
       );
-      await measure(`groupgraph keys create (${engine})`, () => create([]), env, baselineMs);
+      await measure(`groupgraph keys create (${engine})`, () => create([]), env, baseline);
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
