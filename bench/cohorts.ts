@@ -1,8 +1,10 @@
 // npm run bench:cohorts -- [--companies 10000] [--events 500000] [--runs 21] [--keep]
 //
-// Cohort evaluation against the same rules written by hand in SQL. Loads the
-// demo population with --companies companies (their teams, users and
-// memberships) and --events demo events on PostgreSQL, then evaluates the cohort
+// Cohort evaluation against the same rules written by hand in SQL. Loads
+// --companies companies (plans free/pro/enterprise), three profiles per company
+// on average with their memberships (a fifth of them ended), and --events
+// events over 60 days (a tenth of them report_exported) on PostgreSQL, all
+// seeded, then evaluates the cohort
 // "pro companies that exported reports at least twice in the last 30 days and
 // have at least three current members" — a property rule, a performed rule with
 // a minimum count and a member-count rule — through CohortService.size, and the
@@ -16,10 +18,11 @@
 // create (and afterwards drop) one database groupgraph_bench_<random>.
 import { parseArgs } from 'node:util';
 
-import { insertDemoEvents, insertDemoPopulation } from '../src/cli/demo/insert.ts';
-import { createDemoPopulation } from '../src/cli/demo/population.ts';
+import { pick, seededRandom } from '../src/cli/demo/random.ts';
 import { progressBar } from '../src/cli/seed.ts';
 import { openPostgres } from '../src/db/database.ts';
+import { bulkImport } from '../src/services/bulkImport.ts';
+import { insertEvents, type EventRow } from '../src/services/ingest.ts';
 import type { CohortInput } from '../src/services/cohorts/definition.ts';
 import { CohortService } from '../src/services/cohorts/service.ts';
 import { DAY_MS } from '../src/time.ts';
@@ -78,14 +81,60 @@ async function main() {
   try {
     await db.migrate();
     const prisma = db.prisma;
-    const now = new Date();
-    const population = createDemoPopulation({ companies, now, days: 60 });
-    process.stdout.write(`loading ${companies} companies, ${population.users.length} users… `);
+    const random = seededRandom(15);
+    const now = Date.now();
+    const companyIds = Array.from({ length: companies }, (_, i) => `company_${i}`);
+    const profileIds = Array.from({ length: companies * 3 }, (_, i) => `user_${i}`);
     let started = performance.now();
-    await insertDemoPopulation(prisma, PROJECT, population);
-    console.log(`${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await bulkImport(prisma, PROJECT, {
+      groups: companyIds.map((id, i) => ({
+        id,
+        type: 'company',
+        name: `Company ${i}`,
+        properties: { plan: pick(random, ['free', 'free', 'pro', 'enterprise']), seats: Math.floor(random() * 200) },
+        createdAt: new Date(now - 90 * DAY_MS),
+      })),
+      profiles: profileIds.map((id) => ({
+        id,
+        firstName: null,
+        lastName: null,
+        email: null,
+        properties: {},
+        createdAt: new Date(now - 90 * DAY_MS),
+      })),
+      // Each profile in one company; a fifth of the memberships have ended.
+      memberships: profileIds.map((profileId) => ({
+        profileId,
+        groupId: pick(random, companyIds),
+        joinedAt: new Date(now - 80 * DAY_MS),
+        leftAt: random() < 0.2 ? new Date(now - 10 * DAY_MS) : null,
+      })),
+    });
+    await prisma.$executeRawUnsafe('ANALYZE');
+    console.log(
+      `loaded ${companies} companies, ${profileIds.length} profiles in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     started = performance.now();
-    await insertDemoEvents(prisma, PROJECT, population, { count: events, onProgress: progressBar('events') });
+    const onProgress = progressBar('events');
+    for (let done = 0; done < events;) {
+      const batch: EventRow[] = [];
+      for (; batch.length < 2_000 && done < events; done++) {
+        const company = pick(random, companyIds);
+        batch.push({
+          id: `e${done}`,
+          name: random() < 0.1 ? 'report_exported' : pick(random, ['page_view', 'feature_used', 'report_viewed']),
+          profileId: pick(random, profileIds),
+          deviceId: null,
+          sessionId: null,
+          groups: [company],
+          properties: {},
+          createdAt: new Date(now - random() * 60 * DAY_MS).toISOString(),
+          inherit: false,
+        });
+      }
+      await insertEvents(prisma, PROJECT, batch);
+      onProgress(done, events);
+    }
     console.log(`loaded ${events} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     await prisma.$executeRawUnsafe('VACUUM ANALYZE');
 

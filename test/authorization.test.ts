@@ -12,6 +12,8 @@ const t = useTestApp();
 type Rule = 'query' | 'ingest' | 'admin';
 const ALLOWED: Record<Rule, Mode[]> = { query: ['read', 'root'], ingest: ['write', 'root'], admin: ['root'] };
 
+const COHORT_INPUT = '{ name: "c", unit: PROFILE, rules: [{ property: { key: "k", op: EXISTS } }] }';
+
 const RULES: Record<string, { rule: Rule; op: string }> = {
   'Query.group': { rule: 'query', op: '{ group(id: "g") { id } }' },
   'Query.groups': { rule: 'query', op: '{ groups { edges { cursor } } }' },
@@ -55,6 +57,15 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
   'Mutation.updateGroup': { rule: 'admin', op: 'mutation { updateGroup(input: { id: "g", name: "H" }) { id } }' },
   'Mutation.deleteGroup': { rule: 'admin', op: 'mutation { deleteGroup(id: "nothing") }' },
   'Subscription.events': { rule: 'query', op: 'subscription { events { id } }' },
+  'Query.cohort': { rule: 'query', op: '{ cohort(id: "c") { id } }' },
+  'Query.cohorts': { rule: 'query', op: '{ cohorts { edges { cursor } } }' },
+  'Mutation.createCohort': { rule: 'admin', op: `mutation { createCohort(input: ${COHORT_INPUT}) { id } }` },
+  // COHORT_ID: a cohort made for the call, so "allowed" means it succeeds.
+  'Mutation.updateCohort': {
+    rule: 'admin',
+    op: `mutation { updateCohort(id: "COHORT_ID", input: ${COHORT_INPUT}) { id } }`,
+  },
+  'Mutation.deleteCohort': { rule: 'admin', op: 'mutation { deleteCohort(id: "nothing") }' },
 };
 
 /**
@@ -92,7 +103,15 @@ describe('key modes', () => {
         await t.createKey('root', key.projectId),
       );
     }
-    const result = op.startsWith('subscription') ? await firstSubscriptionResult(op, key) : await t.gql(op, {}, key);
+    let operation = op;
+    if (op.includes('COHORT_ID')) {
+      const root = await t.createKey('root', key.projectId);
+      const created = await t.ok(`mutation { createCohort(input: ${COHORT_INPUT}) { id } }`, {}, root);
+      operation = op.replace('COHORT_ID', created.createCohort.id);
+    }
+    const result = operation.startsWith('subscription')
+      ? await firstSubscriptionResult(operation, key)
+      : await t.gql(operation, {}, key);
     if (allowed) {
       expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
     } else {

@@ -13,6 +13,8 @@ const A_SECRET = 'a-secret-marker';
 
 /** A range around now, holding the events the seed below tracks. */
 const RANGE = `from: "${new Date(Date.now() - 30 * 86_400_000).toISOString()}", to: "${new Date(Date.now() + 86_400_000).toISOString()}"`;
+const COHORT_INPUT =
+  '{ name: "b", unit: GROUP, groupType: "company", rules: [{ property: { key: "plan", op: EXISTS } }] }';
 
 /** Each call with B's key; `leaks` must never appear in its response. */
 const CALLS: Record<string, string> = {
@@ -44,6 +46,12 @@ const CALLS: Record<string, string> = {
     'mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a" }) { duplicate event { id properties groupIds } } }',
   'Mutation.updateGroup': 'mutation { updateGroup(input: { id: "org_a", name: "Hijacked" }) { id name } }',
   'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
+  // COHORT_A: the id of project A's cohort (random, known after the seed).
+  'Query.cohort': '{ cohort(id: "COHORT_A") { id name definition size members { edges { node { id } } } } }',
+  'Query.cohorts': '{ cohorts { edges { node { id name definition size } } } }',
+  'Mutation.createCohort': `mutation { createCohort(input: ${COHORT_INPUT}) { id size members { edges { node { id group { name } } } } } }`,
+  'Mutation.updateCohort': `mutation { updateCohort(id: "COHORT_A", input: ${COHORT_INPUT}) { id name } }`,
+  'Mutation.deleteCohort': 'mutation { deleteCohort(id: "COHORT_A") }',
 };
 
 /** Root fields whose cross-project check is a test of its own below. */
@@ -52,6 +60,7 @@ const SUBSCRIPTIONS = ['Subscription.events'];
 describe('tenant isolation', () => {
   let a: CreatedKey;
   let b: CreatedKey;
+  let cohortA: string;
 
   async function snapshotOfA() {
     const where = { projectId: a.projectId };
@@ -62,6 +71,7 @@ describe('tenant isolation', () => {
       memberships: await prisma.groupMembership.findMany({ where, orderBy: { id: 'asc' } }),
       events: await prisma.event.findMany({ where, orderBy: { id: 'asc' } }),
       eventGroups: await prisma.eventGroup.count({ where }),
+      cohorts: await prisma.cohort.findMany({ where, orderBy: { id: 'asc' } }),
     };
   }
 
@@ -75,6 +85,13 @@ describe('tenant isolation', () => {
       `mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a", properties: { note: "${A_SECRET}" } }) { duplicate } }`,
     ];
     for (const op of seed) await t.ok(op, {}, a);
+    const cohort = await t.ok(
+      `mutation { createCohort(input: { name: "${A_SECRET}", unit: GROUP, groupType: "company", rules: [{ property: { key: "plan", op: EXISTS } }] }) { id size } }`,
+      {},
+      a,
+    );
+    expect(cohort.createCohort.size).toBe(1);
+    cohortA = cohort.createCohort.id;
   });
 
   it('every root field has a cross-project call here', () => {
@@ -113,7 +130,7 @@ describe('tenant isolation', () => {
     "%s with another project's key neither reads nor changes project A",
     async (_field, op) => {
       const before = await snapshotOfA();
-      const result = await t.gql(op, {}, b);
+      const result = await t.gql(op.replace('COHORT_A', cohortA), {}, b);
       expect(JSON.stringify(result)).not.toContain(A_SECRET);
       expect(await snapshotOfA()).toEqual(before);
     },
