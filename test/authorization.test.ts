@@ -19,6 +19,22 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
   'Query.profiles': { rule: 'query', op: '{ profiles { edges { cursor } } }' },
   'Query.events': { rule: 'query', op: '{ events { edges { cursor } } }' },
   'Query.eventAggregation': { rule: 'query', op: '{ eventAggregation(input: { metric: EVENTS }) { total } }' },
+  'Query.funnel': {
+    rule: 'query',
+    op: '{ funnel(input: { steps: [{ name: "a" }, { name: "b" }], from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { steps { count } } }',
+  },
+  'Query.retention': {
+    rule: 'query',
+    op: '{ retention(input: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { average } }',
+  },
+  'Query.lifecycle': {
+    rule: 'query',
+    op: '{ lifecycle(input: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { buckets { new } } }',
+  },
+  'Query.stickiness': {
+    rule: 'query',
+    op: '{ stickiness(input: { from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z" }) { counts } }',
+  },
   'Mutation.upsertGroup': { rule: 'ingest', op: 'mutation { upsertGroup(input: { id: "g", name: "G" }) { id } }' },
   'Mutation.setGroups': {
     rule: 'ingest',

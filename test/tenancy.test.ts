@@ -10,6 +10,9 @@ const t = useTestApp();
 
 const A_SECRET = 'a-secret-marker';
 
+/** A range around now, holding the events the seed below tracks. */
+const RANGE = `from: "${new Date(Date.now() - 30 * 86_400_000).toISOString()}", to: "${new Date(Date.now() + 86_400_000).toISOString()}"`;
+
 /** Each call with B's key; `leaks` must never appear in its response. */
 const CALLS: Record<string, string> = {
   'Query.group': '{ group(id: "org_a") { id name properties } }',
@@ -21,6 +24,10 @@ const CALLS: Record<string, string> = {
     '{ events(filter: { groupIds: ["org_a"], profileId: "user_a" }) { edges { node { id properties } } } }',
   'Query.eventAggregation':
     '{ eventAggregation(input: { metric: EVENTS, breakdown: GROUP, filter: { groupIds: ["org_a"] } }) { total series { key label total } } }',
+  'Query.funnel': `{ funnel(input: { steps: [{ name: "x" }, { name: "x" }], unit: GROUP, groupType: "company", ${RANGE}, breakdown: GROUP_PROPERTY, breakdownProperty: "plan" }) { steps { count units { edges { node { id group { name properties } } } } } breakdowns { value } } }`,
+  'Query.retention': `{ retention(input: { unit: GROUP, groupType: "company", ${RANGE}, interval: DAY }) { cohorts { size values } } }`,
+  'Query.lifecycle': `{ lifecycle(input: { ${RANGE}, filter: { groupIds: ["org_a"] } }) { buckets { new returning } } }`,
+  'Query.stickiness': `{ stickiness(input: { ${RANGE}, filter: { profileId: "user_a" } }) { intervals counts } }`,
   'Mutation.trackBatch':
     'mutation { trackBatch(events: [{ id: "evt_a", name: "x", profileId: "user_a" }]) { accepted duplicates rejected { index message } } }',
   'Mutation.upsertGroup':

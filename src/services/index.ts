@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { AccountAnalysisService } from './analysis/accounts/service.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
 import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
@@ -14,6 +15,8 @@ import { SessionService } from './sessions.ts';
 /** The domain services bound to one database. Resolvers reach the data only through these. */
 export interface Services {
   readonly aggregation: AggregationService;
+  /** Funnels, retention, lifecycle and stickiness per profile or per group. */
+  readonly accounts: AccountAnalysisService;
   /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
   readonly consistency: ConsistencyService;
   readonly events: EventService;
@@ -45,6 +48,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
+    accounts: new AccountAnalysisService(prisma),
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,

@@ -4,7 +4,7 @@ import type { EventFilter, PropertyFilter } from './filter.ts';
 // The SQL of a validated EventFilter (filter.ts validates it).
 
 /** SQL for one property filter on a jsonb column expression. */
-function propertyCondition(column: Prisma.Sql, filter: PropertyFilter): Prisma.Sql {
+export function propertyCondition(column: Prisma.Sql, filter: PropertyFilter): Prisma.Sql {
   const field = Prisma.sql`(${column} -> ${filter.key})`;
   const text = Prisma.sql`(${column} ->> ${filter.key})`;
   const json = (v: unknown) => Prisma.sql`${JSON.stringify(v)}::jsonb`;
