@@ -11,6 +11,7 @@ import './types/Funnel.ts';
 import './types/Retention.ts';
 import './types/Lifecycle.ts';
 import './types/Stickiness.ts';
+import './types/Cohort.ts';
 import './mutations/upsertGroup.ts';
 import './mutations/updateGroup.ts';
 import './mutations/deleteGroup.ts';
@@ -20,6 +21,9 @@ import './mutations/setGroup.ts';
 import './mutations/removeGroups.ts';
 import './mutations/track.ts';
 import './mutations/trackBatch.ts';
+import './mutations/createCohort.ts';
+import './mutations/updateCohort.ts';
+import './mutations/deleteCohort.ts';
 
 export const schema = builder.toSchema();
 

@@ -2,13 +2,18 @@ import { Prisma, type Event, type PrismaClient } from '../generated/prisma/clien
 import { ValidationError } from './errors.ts';
 import { validateEventFilter, type EventFilter } from './analysis/filter.ts';
 import { eventFilterSql } from './analysis/filterSql.ts';
+import { CohortService } from './cohorts/service.ts';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
 
 const cursorOf = (e: Event) => encodeCursor([e.createdAt.toISOString(), e.id]);
 
 /** Reading events: newest first, keyset-paginated on (createdAt, id). */
 export class EventService {
-  constructor(private readonly prisma: PrismaClient) {}
+  private readonly cohorts: CohortService;
+
+  constructor(private readonly prisma: PrismaClient) {
+    this.cohorts = new CohortService(prisma);
+  }
 
   /**
    * Events matching the filter. With `groupId`, only that group's events, read
@@ -21,7 +26,7 @@ export class EventService {
     args: PageArgs,
     groupId?: string,
   ): Promise<Page<Event>> {
-    const valid = validateEventFilter(filter);
+    const valid = await this.cohorts.resolveFilter(projectId, validateEventFilter(filter));
     const size = pageSize(args);
     const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
     const afterTime = after ? new Date(after[0] as string) : null;

@@ -1,5 +1,5 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
-import { optionalText, requireId, requireName, requireProperties, splitPatch } from './validation.ts';
+import { requireId, requireName, requireProperties, splitPatch } from './validation.ts';
 import { NotFoundError } from './errors.ts';
 
 export interface UpsertGroupInput {
@@ -77,22 +77,6 @@ export class GroupService {
     return this.prisma.group.findUnique({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
-  /** Newest first; `search` matches id and name case-insensitively. */
-  list(projectId: string, filter: GroupListFilter, query: GroupListQuery): Promise<Group[]> {
-    if (filter.type != null) requireName(filter.type, 'type');
-    const search = optionalText(filter.search, 'search', 200)?.trim();
-    const contains = search ? { contains: search, mode: 'insensitive' as const } : undefined;
-    return this.prisma.group.findMany({
-      ...query,
-      where: {
-        projectId,
-        ...(filter.type != null && { type: filter.type }),
-        ...(contains && { OR: [{ id: contains }, { name: contains }] }),
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
-  }
-
   /** Group types in use with their counts, most groups first; placeholders have no type yet. */
   types(projectId: string): Promise<{ type: string; groupCount: number }[]> {
     return this.prisma.$queryRaw`
@@ -125,10 +109,3 @@ export class GroupService {
     return new Map(rows.map((r) => [r.id, r.at]));
   }
 }
-
-export interface GroupListFilter {
-  type?: string | null;
-  search?: string | null;
-}
-
-export type GroupListQuery = Omit<Prisma.GroupFindManyArgs, 'where' | 'orderBy'>;

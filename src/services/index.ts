@@ -3,7 +3,9 @@ import { AccountAnalysisService } from './analysis/accounts/service.ts';
 import { GroupOverviewService } from './analysis/groupOverview.ts';
 import { ConsistencyService } from './consistency.ts';
 import { AggregationService } from './analysis/service.ts';
+import { CohortService } from './cohorts/service.ts';
 import { EventService } from './events.ts';
+import { GroupListService } from './groupList.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
 import { KeyService } from './keys.ts';
@@ -17,10 +19,14 @@ export interface Services {
   readonly aggregation: AggregationService;
   /** Funnels, retention, lifecycle and stickiness per profile or per group. */
   readonly accounts: AccountAnalysisService;
+  /** Saved cohorts of groups or profiles, evaluated when read. */
+  readonly cohorts: CohortService;
   /** Recomputes derived rows from the raw events (tests, `groupgraph check`). */
   readonly consistency: ConsistencyService;
   readonly events: EventService;
   readonly groups: GroupService;
+  /** The `groups` list: filters, orders, keyset pages. */
+  readonly groupList: GroupListService;
   /** The group page: stats, activity, member growth. */
   readonly groupOverview: GroupOverviewService;
   readonly ingest: IngestService;
@@ -42,6 +48,7 @@ export interface ServiceOptions {
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
   const groups = new GroupService(prisma);
+  const cohorts = new CohortService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
   const memberships = new MembershipService(prisma);
   const profiles = new ProfileService(prisma);
@@ -49,9 +56,11 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   return Object.freeze({
     aggregation,
     accounts: new AccountAnalysisService(prisma),
+    cohorts,
     consistency: new ConsistencyService(prisma),
     events: new EventService(prisma),
     groups,
+    groupList: new GroupListService(prisma, cohorts),
     groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),

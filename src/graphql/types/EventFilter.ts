@@ -30,5 +30,9 @@ export const EventFilterRef = builder.inputType('EventFilter', {
       description:
         "On the properties of the event's groups: some group of the event matches all of them (and groupType, if given).",
     }),
+    cohortId: t.id({
+      description:
+        "Events of the cohort's members: for a cohort of groups, events tagged with a member group (that also matches groupType and groupProperties, if given); for a cohort of profiles, events of member profiles.",
+    }),
   }),
 });

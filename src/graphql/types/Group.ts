@@ -1,10 +1,11 @@
-import { prismaConnectionHelpers } from '@pothos/plugin-prisma';
+import { prismaConnectionHelpers, queryFromInfo } from '@pothos/plugin-prisma';
 
 import { MAX_TOP_EVENTS, type GroupStats } from '../../services/analysis/groupOverview.ts';
 import { ValidationError } from '../../services/errors.ts';
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
 import { EventFilterRef } from './EventFilter.ts';
+import { GroupFilterRef, GroupOrderRef } from './GroupFilter.ts';
 import { ProfileRef } from './Profile.ts';
 
 const EventCountRef = builder.objectRef<{ name: string; count: number }>('EventCount').implement({
@@ -141,12 +142,24 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => ctx.services.groups.find(ctx.projectId, args.id, query),
   }),
-  groups: t.prismaConnection({
-    type: 'Group',
-    cursor: 'projectId_id',
-    description: 'Groups, newest first. `search` matches id and name.',
-    args: { type: t.arg.string(), search: t.arg.string() },
-    resolve: (query, _root, args, ctx) => ctx.services.groups.list(ctx.projectId, args, query),
+  groups: t.connection({
+    type: GroupRef,
+    description:
+      'Groups matching every argument given, newest first unless `orderBy` says otherwise. `search` matches id and name; `cohortId` keeps the members of a cohort of groups.',
+    args: {
+      type: t.arg.string(),
+      search: t.arg.string(),
+      filter: t.arg({ type: GroupFilterRef }),
+      orderBy: t.arg({ type: GroupOrderRef }),
+      cohortId: t.arg.id(),
+    },
+    // The page's rows are loaded with the selection the query asks for (nested relations included).
+    resolve: (_root, args, ctx, info) =>
+      ctx.services.groupList.list(
+        ctx.projectId,
+        args,
+        queryFromInfo({ context: ctx, info, typeName: 'Group', path: ['edges', 'node'] }),
+      ),
   }),
   groupTypes: t.field({
     type: [GroupTypeRef],

@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.ts';
 import { LIMITS, requireId, requireIdList, requireName } from '../validation.ts';
+import type { ResolvedCohort } from '../cohorts/sql.ts';
 
 // The EventFilter: which events a question (or an events page) is about, and its
 // validation. Its SQL is in filterSql.ts.
@@ -29,12 +30,20 @@ export interface EventFilter {
   properties?: readonly PropertyFilter[] | null;
   /** On the properties of the event's groups: some group of the event matches all of them. */
   groupProperties?: readonly PropertyFilter[] | null;
+  /** Events of the cohort's members: tagged with a member group, or of a member profile. */
+  cohortId?: string | null;
+  /**
+   * The cohort of `cohortId`, loaded by CohortService.resolveFilter before any
+   * SQL is built (the SQL builders refuse a cohortId that was not resolved).
+   */
+  cohort?: ResolvedCohort | null;
 }
 
 const MAX_FILTERS = 20;
 const MAX_IN_VALUES = 1000;
 
-function checkValue(filter: PropertyFilter, field: string): void {
+/** Validates one property filter (its key, and a value that fits its op). */
+export function checkValue(filter: PropertyFilter, field: string): void {
   requireName(filter.key, `${field}.key`);
   const value = filter.value;
   switch (filter.op) {
@@ -81,6 +90,7 @@ export function validateEventFilter(filter: EventFilter | null | undefined, path
   if (filter.profileId != null) requireId(filter.profileId, `${path}.profileId`);
   if (filter.groupIds) requireIdList(filter.groupIds, `${path}.groupIds`);
   if (filter.groupType != null) requireName(filter.groupType, `${path}.groupType`);
+  if (filter.cohortId != null) requireId(filter.cohortId, `${path}.cohortId`);
   if (filter.from && filter.to && filter.from.getTime() > filter.to.getTime()) {
     throw new ValidationError(`${path}.to`, 'must not be before from');
   }
@@ -95,8 +105,19 @@ export function validateEventFilter(filter: EventFilter | null | undefined, path
   return filter;
 }
 
-/** Conditions on the event's groups (their type or properties), as opposed to which groups. */
-export const hasGroupConditions = (f: EventFilter) => f.groupType != null || (f.groupProperties?.length ?? 0) > 0;
+/** Conditions on the event's groups (their type, properties or cohort), as opposed to which groups. */
+export const hasGroupConditions = (f: EventFilter) =>
+  f.groupType != null || (f.groupProperties?.length ?? 0) > 0 || cohortOf(f)?.definition.unit === 'GROUP';
+
+/** A cohort of profiles restricts events by their profile, like `profileId`. */
+export const hasProfileCohort = (f: EventFilter) => cohortOf(f)?.definition.unit === 'PROFILE';
+
+/** The filter's resolved cohort; a cohortId nobody resolved is a bug, never silently ignored. */
+export function cohortOf(f: EventFilter): ResolvedCohort | null {
+  if (f.cohortId == null) return null;
+  if (!f.cohort || f.cohort.id !== f.cohortId) throw new Error('EventFilter.cohortId was not resolved before use');
+  return f.cohort;
+}
 
 /** Conditions on the event's own properties, which no rollup holds. */
 export const hasPropertyFilters = (f: EventFilter) => (f.properties?.length ?? 0) > 0;

@@ -1,5 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.ts';
-import type { EventFilter, PropertyFilter } from './filter.ts';
+import { cohortMembersSql } from '../cohorts/sql.ts';
+import { cohortOf, type EventFilter, type PropertyFilter } from './filter.ts';
 
 // The SQL of a validated EventFilter (filter.ts validates it).
 
@@ -43,13 +44,26 @@ function and(parts: Prisma.Sql[]): Prisma.Sql {
   return parts.length === 0 ? Prisma.sql`TRUE` : Prisma.join(parts, ' AND ');
 }
 
-/** The condition a group row (alias `g`) must meet for groupType/groupProperties; null when neither is set. */
+/**
+ * The condition a group row (alias `g`) must meet for groupType/groupProperties
+ * and a cohort of groups; null when none is set.
+ */
 export function groupCondition(filter: EventFilter, g = 'g'): Prisma.Sql | null {
   const parts: Prisma.Sql[] = [];
   const alias = Prisma.raw(`"${g}"`);
   if (filter.groupType != null) parts.push(Prisma.sql`${alias}."type" = ${filter.groupType}`);
   for (const f of filter.groupProperties ?? []) parts.push(propertyCondition(Prisma.sql`${alias}."properties"`, f));
+  const cohort = cohortOf(filter);
+  if (cohort?.definition.unit === 'GROUP') {
+    parts.push(Prisma.sql`${alias}."id" IN (${cohortMembersSql(cohort)})`);
+  }
   return parts.length ? and(parts) : null;
+}
+
+/** For a cohort of profiles: the condition on a profile id column; null otherwise. */
+export function profileCohortCondition(filter: EventFilter, column: Prisma.Sql): Prisma.Sql | null {
+  const cohort = cohortOf(filter);
+  return cohort?.definition.unit === 'PROFILE' ? Prisma.sql`${column} IN (${cohortMembersSql(cohort)})` : null;
 }
 
 /**
@@ -62,6 +76,8 @@ export function eventFilterSql(projectId: string, filter: EventFilter, e = 'e'):
   const parts: Prisma.Sql[] = [];
   if (filter.eventNames?.length) parts.push(Prisma.sql`${alias}."name" = ANY(${[...filter.eventNames]}::text[])`);
   if (filter.profileId != null) parts.push(Prisma.sql`${alias}."profileId" = ${filter.profileId}`);
+  const profileCohort = profileCohortCondition(filter, Prisma.sql`${alias}."profileId"`);
+  if (profileCohort) parts.push(profileCohort);
   if (filter.groupIds?.length) parts.push(Prisma.sql`${alias}."groupIds" && ${[...filter.groupIds]}::text[]`);
   if (filter.from) parts.push(Prisma.sql`${alias}."createdAt" >= ${filter.from}`);
   if (filter.to) parts.push(Prisma.sql`${alias}."createdAt" < ${filter.to}`);

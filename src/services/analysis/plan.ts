@@ -1,5 +1,5 @@
 import { HOUR_MS } from '../../time.ts';
-import { hasGroupConditions, hasPropertyFilters } from './filter.ts';
+import { hasGroupConditions, hasProfileCohort, hasPropertyFilters } from './filter.ts';
 import { isGroupBreakdown, type Question } from './question.ts';
 
 // The plan of a question, decided without the database (pure, unit-tested in
@@ -93,7 +93,7 @@ export interface Plan {
 function rollupTable(q: Question): RollupTable | null {
   if (hasPropertyFilters(q.filter)) return null;
   const names = (q.filter.eventNames?.length ?? 0) > 0 || q.breakdown === 'EVENT_NAME';
-  const profiles = q.filter.profileId != null || q.metric === 'UNIQUE_PROFILES';
+  const profiles = q.filter.profileId != null || hasProfileCohort(q.filter) || q.metric === 'UNIQUE_PROFILES';
   if (names && profiles) return null;
   if (names) return 'RollupHourName';
   if (profiles) return 'RollupHourProfile';

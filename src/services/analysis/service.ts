@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../../generated/prisma/client.ts';
+import { CohortService } from '../cohorts/service.ts';
 import { assemble, type AggregationResult } from './assemble.ts';
 import { BucketBoundaries } from './boundaries.ts';
 import { planQuestion, type Plan } from './plan.ts';
@@ -13,9 +14,11 @@ import { aggregationSql, type AggregationRow } from './sql.ts';
  */
 export class AggregationService {
   private readonly boundaries: BucketBoundaries;
+  private readonly cohorts: CohortService;
 
   constructor(private readonly prisma: PrismaClient) {
     this.boundaries = new BucketBoundaries(prisma);
+    this.cohorts = new CohortService(prisma);
   }
 
   /** eventAggregation(input). `now` is the default end of the range. */
@@ -24,7 +27,9 @@ export class AggregationService {
     input: AggregationInput,
     options: { now?: Date } = {},
   ): Promise<AggregationResult> {
-    return this.answer(projectId, validateQuestion(input, 'input.', options.now));
+    const question = validateQuestion(input, 'input.', options.now);
+    const filter = await this.cohorts.resolveFilter(projectId, question.filter, 'input.filter');
+    return this.answer(projectId, { ...question, filter });
   }
 
   /** Answers a validated question. */

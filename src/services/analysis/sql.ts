@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.ts';
 import { hasPropertyFilters } from './filter.ts';
-import { eventFilterSql, groupCondition } from './filterSql.ts';
+import { eventFilterSql, groupCondition, profileCohortCondition } from './filterSql.ts';
 import type { HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
 import { isGroupBreakdown, type Question } from './question.ts';
 
@@ -48,6 +48,8 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   const f = q.filter;
   if (f.eventNames?.length) conditions.push(Prisma.sql`r."name" = ANY(${[...f.eventNames]}::text[])`);
   if (f.profileId != null) conditions.push(Prisma.sql`r."profileId" = ${f.profileId}`);
+  const profileCohort = profileCohortCondition(f, Prisma.sql`r."profileId"`);
+  if (profileCohort) conditions.push(profileCohort);
   const setConditions: Prisma.Sql[] = [];
   if (f.groupIds?.length) setConditions.push(Prisma.sql`s."groupIds" && ${[...f.groupIds]}::text[]`);
   const groups = groupCondition(f, 'fg');
@@ -108,6 +110,8 @@ function eventGroupUnits(projectId: string, plan: Plan): Prisma.Sql {
   ];
   if (f.eventNames?.length) conditions.push(Prisma.sql`eg."name" = ANY(${[...f.eventNames]}::text[])`);
   if (f.profileId != null) conditions.push(Prisma.sql`eg."profileId" = ${f.profileId}`);
+  const profileCohort = profileCohortCondition(f, Prisma.sql`eg."profileId"`);
+  if (profileCohort) conditions.push(profileCohort);
   const join = hasPropertyFilters(f)
     ? Prisma.sql`JOIN "Event" e ON e."projectId" = ${projectId} AND e."id" = eg."eventId"
         AND ${eventFilterSql(projectId, { properties: f.properties }, 'e')}`
