@@ -70,6 +70,7 @@ export async function serve(config: Config): Promise<void> {
       if (stopping) return;
       stopping = true;
       console.log(`${signal}: finishing in-flight requests…`);
+      await app.closeLive();
       await server.close();
       admin?.close();
       await app.rateLimiter.close();

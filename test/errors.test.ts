@@ -28,6 +28,8 @@ function failingDatabase(error: Error): Database {
     prisma: failing as PrismaClient,
     migrate: () => Promise.reject(error),
     ping: () => Promise.reject(error),
+    listen: () => ({ ready: Promise.resolve(), close: async () => {} }),
+    poolStats: () => ({ size: 0, inUse: 0, waiting: 0 }),
     close: async () => {},
   };
 }

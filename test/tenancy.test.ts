@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CreatedKey } from '../src/services/keys.ts';
 import { useTestApp } from './helpers/app.ts';
 import { rootFields } from './helpers/schema.ts';
+import { subscribe } from './helpers/sse.ts';
 
 // Project B's key aimed at project A's ids, through every root field: nothing of
 // A is returned and nothing of A changes. A field without a row here fails.
@@ -45,6 +46,9 @@ const CALLS: Record<string, string> = {
   'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
 };
 
+/** Root fields whose cross-project check is a test of its own below. */
+const SUBSCRIPTIONS = ['Subscription.events'];
+
 describe('tenant isolation', () => {
   let a: CreatedKey;
   let b: CreatedKey;
@@ -74,7 +78,35 @@ describe('tenant isolation', () => {
   });
 
   it('every root field has a cross-project call here', () => {
-    expect(Object.keys(CALLS).sort()).toEqual(rootFields().sort());
+    expect([...Object.keys(CALLS), ...SUBSCRIPTIONS].sort()).toEqual(rootFields().sort());
+  });
+
+  // A subscription reads what is stored while it is open: B listens on A's ids
+  // while A stores an event; the first thing B hears is its own marker.
+  it("Subscription.events with another project's key hears nothing of project A", async () => {
+    const op = 'subscription { events(filter: { groupIds: ["org_a"] }) { id name properties groupIds } }';
+    const all = 'subscription { events { id name properties groupIds } }';
+    const subs = await Promise.all(
+      [op, all].map((query) =>
+        subscribe('http://test/graphql', query, {}, b, async (url, init) => t.app.fetch(url, init)),
+      ),
+    );
+    await t.ok(
+      `mutation { track(input: { name: "live_a", groups: ["org_a"], properties: { note: "${A_SECRET}" } }) { duplicate } }`,
+      {},
+      a,
+    );
+    await t.ok(
+      'mutation { track(input: { id: "evt_b_marker", name: "marker", groups: ["org_a"] }) { duplicate } }',
+      {},
+      b,
+    );
+    for (const sub of subs) {
+      const message = await sub.next();
+      expect(JSON.stringify(message)).not.toContain(A_SECRET);
+      expect(message.event === 'next' && message.data.data?.events?.id).toBe('evt_b_marker');
+      await sub.close();
+    }
   });
 
   it.each(Object.entries(CALLS))(

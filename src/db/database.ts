@@ -9,6 +9,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
+import { listenEmbedded, listenPostgres, type Listener, type NotificationHandler } from './listener.ts';
 import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
 import { countStatements, type StatementListener } from './statementCounter.ts';
 import { bothListeners, statementRecorder } from './statementLog.ts';
@@ -22,7 +23,17 @@ export interface Database {
   migrate(migrations?: Migration[]): Promise<string[]>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
+  /** Hears NOTIFY on `channel` (a dedicated connection on PostgreSQL that reconnects by itself). */
+  listen(channel: string, onPayload: NotificationHandler, onState?: (state: 'lost' | 'listening') => void): Listener;
+  /** Connections: open, busy with a query, and requests waiting for one (metrics). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  size: number;
+  inUse: number;
+  waiting: number;
 }
 
 export interface OpenOptions {
@@ -89,6 +100,16 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     async ping() {
       await pool.query('SELECT 1');
     },
+    listen: (channel, onPayload, onState) =>
+      listenPostgres(url, channel, onPayload, {
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
+        onState,
+      }),
+    poolStats: () => ({
+      size: pool.totalCount,
+      inUse: pool.totalCount - pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -140,6 +161,9 @@ export async function openEmbedded(dataDir: string | undefined, options: OpenOpt
     async ping() {
       await db.query('SELECT 1');
     },
+    listen: (channel, onPayload) => listenEmbedded(db, channel, onPayload),
+    // One in-process connection; queries queue inside PGlite, which does not say how many wait.
+    poolStats: () => ({ size: 1, inUse: 0, waiting: 0 }),
     async close() {
       await prisma.$disconnect();
       await db.close();

@@ -27,6 +27,8 @@ export const builder = new SchemaBuilder<{
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
+    // A subscription is refused when it starts, not on every event it would deliver.
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       ingest: ctx.mode === 'write' || ctx.mode === 'root',
       query: ctx.mode === 'read' || ctx.mode === 'root',
@@ -59,6 +61,7 @@ builder.addScalarType('JSON', JSONScalar);
 // key, writing a write or root key; dashboard edits add `admin` on the field.
 builder.queryType({ authScopes: { query: true } });
 builder.mutationType({ authScopes: { ingest: true } });
+builder.subscriptionType({ authScopes: { query: true } });
 
 /**
  * Data types: only read and root keys see their fields, so a write key shipped in

@@ -24,6 +24,7 @@ import './mutations/trackBatch.ts';
 import './mutations/createCohort.ts';
 import './mutations/updateCohort.ts';
 import './mutations/deleteCohort.ts';
+import './subscriptions/events.ts';
 
 export const schema = builder.toSchema();
 

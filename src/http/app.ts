@@ -32,12 +32,19 @@ export interface AppOptions {
   trustProxy?: boolean;
 }
 
-export type App = YogaServerInstance<Record<string, never>, Context> & { rateLimiter: RateLimiter };
+export type App = YogaServerInstance<Record<string, never>, Context> & {
+  rateLimiter: RateLimiter;
+  /** Ends live subscriptions and stops listening to the database. */
+  closeLive(): Promise<void>;
+  /** Live subscriptions open in this process. */
+  liveSubscribers(): number;
+};
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
   const services = createServices(options.database.prisma, {
     trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
+    listen: (channel, onPayload) => options.database.listen(channel, onPayload),
   });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
   const track = createTrackHandler({
@@ -95,7 +102,11 @@ export function createApp(options: AppOptions): App {
       });
     },
   });
-  return Object.assign(yoga, { rateLimiter });
+  return Object.assign(yoga, {
+    rateLimiter,
+    closeLive: () => services.live.close(),
+    liveSubscribers: () => services.live.subscriberCount,
+  });
 }
 
 /**

@@ -19,6 +19,8 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; wholeRequest: boo
   PAYLOAD_TOO_LARGE: { status: 413, wholeRequest: true },
   RATE_LIMITED: { status: 429, wholeRequest: true },
   UNAVAILABLE: { status: 503, wholeRequest: true },
+  // Only ever the last message of a live subscription's stream, which has long answered 200.
+  SLOW_CONSUMER: { status: 429, wholeRequest: false },
 };
 
 /** Connection-level failures: the database is down or unreachable, not the request's fault. */

@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** A live subscription whose client fell more than its buffer behind; it is ended. */
+  | 'SLOW_CONSUMER';
 
 export class AppError extends Error {
   constructor(

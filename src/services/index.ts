@@ -9,6 +9,7 @@ import { GroupListService } from './groupList.ts';
 import { GroupService } from './groups.ts';
 import { IngestService } from './ingest.ts';
 import { KeyService } from './keys.ts';
+import { LiveEventService, type Listen } from './live.ts';
 import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
@@ -31,6 +32,8 @@ export interface Services {
   readonly groupOverview: GroupOverviewService;
   readonly ingest: IngestService;
   readonly keys: KeyService;
+  /** Live subscriptions to stored events (one database listener per process). */
+  readonly live: LiveEventService;
   readonly memberships: MembershipService;
   readonly profiles: ProfileService;
   readonly sessions: SessionService;
@@ -43,7 +46,11 @@ export interface Services {
 export interface ServiceOptions {
   /** Most events one trackBatch may carry. */
   trackBatchMax: number;
+  /** The database's notifications (Database.listen); without it no live event is ever heard. */
+  listen?: Listen;
 }
+
+const NEVER_HEARS: Listen = () => ({ ready: Promise.resolve(), close: async () => {} });
 
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
   const aggregation = new AggregationService(prisma);
@@ -64,6 +71,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),
+    live: new LiveEventService(prisma, options.listen ?? NEVER_HEARS),
     memberships,
     profiles,
     sessions,

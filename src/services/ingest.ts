@@ -5,6 +5,9 @@ import { AppError, UnavailableError, ValidationError } from './errors.ts';
 import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './validation.ts';
 
 /** One event as a client sends it (track, trackBatch, POST /track), before validation. */
+/** The NOTIFY channel the ingest statement announces stored events on. */
+export const LIVE_EVENTS_CHANNEL = 'groupgraph_events';
+
 export interface EventInput {
   id?: string | null;
   name: string;
@@ -186,8 +189,16 @@ export async function insertEvents(prisma: Queryable, projectId: string, rows: E
       SELECT ${projectId}, "day", "profileId", bit_or("bit"), count(*) FROM activity_rows WHERE "profileId" <> '' GROUP BY 2, 3 ORDER BY 2, 3
       ON CONFLICT ("projectId", "day", "profileId") DO UPDATE
         SET "hours" = "ProfileActivityDay"."hours" | EXCLUDED."hours", "events" = "ProfileActivityDay"."events" + EXCLUDED."events"
+    ),
+    -- Live subscriptions (services/live.ts): one notification per stored event,
+    -- sent by PostgreSQL when this transaction commits, in commit order. The
+    -- payload is [projectId, eventId] only, far below NOTIFY's 8,000-byte limit
+    -- (both ids are at most 200 characters).
+    notified AS (
+      SELECT "id", pg_notify(${LIVE_EVENTS_CHANNEL}, json_build_array(${projectId}::text, "id")::text)::text
+      FROM events ORDER BY "id"
     )
-    SELECT "id" FROM events`;
+    SELECT "id" FROM notified`;
   return new Set(inserted.map((r) => r.id));
 }
 
