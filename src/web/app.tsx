@@ -11,6 +11,7 @@ import { GroupsPage } from './pages/Groups.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { TrendPage } from './pages/Trend.tsx';
 import { FunnelPage } from './pages/Funnel.tsx';
+import { CohortPage, CohortsPage } from './pages/Cohorts.tsx';
 import { LifecyclePage } from './pages/Lifecycle.tsx';
 import { RetentionPage } from './pages/Retention.tsx';
 import { StickinessPage } from './pages/Stickiness.tsx';
@@ -67,6 +68,8 @@ export function App({ config }: { config: PageConfig }) {
                 <Route path={PATHS.lifecycle} component={LifecyclePage} />
                 <Route path={PATHS.stickiness} component={StickinessPage} />
                 <Route path="/insights" component={InsightsIndex} />
+                <Route path={PATHS.cohorts} component={CohortsPage} />
+                <Route path={PATHS.cohort} component={CohortPage} />
                 <Route default component={NotFound} />
               </Router>
             </Shell>
