@@ -93,8 +93,9 @@ function describeRule(rule: Rule): string {
     return `${not}property ${rule.property.key} ${rule.property.op} ${JSON.stringify(rule.property.value ?? null)}`;
   if (rule.performed) {
     const p = rule.performed;
+    const min = p.minCount ?? 1;
     const times =
-      p.maxCount == null ? `at least ${p.minCount ?? 1} times` : `${p.minCount ?? 1} to ${p.maxCount} times`;
+      p.maxCount == null ? (min === 1 ? 'at least once' : `at least ${min} times`) : `${min} to ${p.maxCount} times`;
     const filters = p.properties?.length
       ? ` with ${p.properties.map((f) => `${f.key} ${f.op} ${JSON.stringify(f.value ?? null)}`).join(' and ')}`
       : '';

@@ -6,7 +6,7 @@
 import { useEffect, useId, useState } from 'preact/hooks';
 
 import {
-  FunnelDocument,
+  DashboardFunnelDocument,
   FunnelStepUnitsDocument,
   type FunnelInput,
   type FunnelStepUnitsQuery,
@@ -59,7 +59,7 @@ export function FunnelPage() {
     to,
     windowSeconds: Number(windowDays) * 86_400,
   };
-  const funnel = useQuery(FunnelDocument, { input }, { skip: !ready });
+  const funnel = useQuery(DashboardFunnelDocument, { input }, { skip: !ready });
   const result = ready ? funnel.data?.funnel : undefined;
   const droppedAt = query.dropped === undefined ? undefined : Number(query.dropped);
 
