@@ -398,6 +398,207 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       await again.close();
     });
 
+    /** A GraphQL request to the server from the test itself (not the page). */
+    async function gql<T>(key: Key, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const response = await fetch(`${server!.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'openpanel-client-id': key.clientId,
+          'openpanel-client-secret': key.clientSecret,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: T; errors?: unknown[] };
+      expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+      return body.data!;
+    }
+    const number = (text: string) => Number(text.replace(/[^\d.]/g, ''));
+
+    it('Funnel: steps editor, bars with conversion and drop-off, the accounts that dropped, the numbers; the URL opens the same view', async () => {
+      const page = await signedIn('/insights/funnel?type=company&range=90d&steps=login,report_viewed');
+      // Add a third step with the editor.
+      await page.getByRole('button', { name: 'Add a step' }).click();
+      await page.getByLabel('Step 3', { exact: true }).selectOption('report_exported');
+      await poll(() => new URL(page.url()).searchParams.get('steps')).toBe('login,report_viewed,report_exported');
+
+      const figure = page.getByRole('figure', { name: /through each step/ });
+      const bars = figure.locator('.funnel-bar');
+      await poll(() => bars.count()).toBe(3);
+      const widths = await bars.evaluateAll((els) => els.map((e) => (e as HTMLElement).getBoundingClientRect().width));
+      expect(widths[0]).toBeGreaterThan(100); // the first step's bar spans the track
+      for (let i = 1; i < widths.length; i++) expect(widths[i]).toBeLessThanOrEqual(widths[i - 1]!);
+      expect(widths[2]).toBeGreaterThan(0);
+
+      // The numbers: counts never grow along the steps; drop-off = count - next count.
+      await figure.getByRole('button', { name: 'Show numbers' }).click();
+      const rows = figure.locator('table.numbers tbody tr');
+      await poll(() => rows.count()).toBe(3);
+      const table = await rows.evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText)),
+      );
+      const counts = table.map((r) => number(r[0]!));
+      const dropped = table.map((r) => number(r[3]!));
+      expect(counts[0]).toBeGreaterThan(0);
+      expect(dropped).toEqual([counts[0]! - counts[1]!, counts[1]! - counts[2]!, 0]);
+
+      // Clicking the second step's drop-off lists the groups that stopped there.
+      const button = figure.getByRole('button', { name: /dropped after step 2/ });
+      expect(number((await button.innerText()).split(' dropped')[0]!)).toBe(dropped[1]);
+      await button.click();
+      await poll(() => new URL(page.url()).searchParams.get('dropped')).toBe('1');
+      const list = page.getByRole('region', { name: /Dropped after step 2/ }).locator('li');
+      await poll(() => list.count()).toBe(Math.min(dropped[1]!, 25));
+      const href = await list.first().locator('a').getAttribute('href');
+      expect(href).toMatch(/^\/groups\/org_/);
+      await page.screenshot({ path: path.join(shots, 'funnel.png'), fullPage: true });
+
+      // Opened afresh, the link shows the same funnel with the same list open.
+      const again = await signedIn(new URL(page.url()).pathname + new URL(page.url()).search);
+      await poll(() =>
+        again
+          .getByRole('region', { name: /Dropped after step 2/ })
+          .locator('li')
+          .count(),
+      ).toBe(Math.min(dropped[1]!, 25));
+      expect(await again.getByLabel('Step 3', { exact: true }).inputValue()).toBe('report_exported');
+      await page.close();
+      await again.close();
+    });
+
+    it('Retention: a heat map per cohort with the unit switched between groups and profiles in the URL', async () => {
+      const page = await signedIn('/insights/retention?type=company&interval=WEEK&periods=4&range=90d');
+      const heatmap = page.locator('table.heatmap');
+      const rows = heatmap.locator('tbody tr');
+      await poll(() => rows.count()).toBeGreaterThan(10); // the average and 13 or 14 weekly cohorts
+      // Every complete, non-empty cohort starts at 100%; cells are shaded by their share.
+      const cells = await rows.evaluateAll((trs) =>
+        trs.slice(1).map((tr) => ({
+          size: Number((tr.querySelector('td') as HTMLElement).innerText.replace(/\D/g, '')),
+          first: (tr.querySelectorAll('td')[1] as HTMLElement).innerText,
+          complete: !tr.querySelectorAll('td')[1]!.classList.contains('incomplete'),
+          shaded: (tr.querySelectorAll('td')[1] as HTMLElement).style.background !== '',
+        })),
+      );
+      expect(cells.some((c) => c.size > 0)).toBe(true);
+      for (const cell of cells.filter((c) => c.size > 0)) expect(cell.first).toBe('100.0%');
+      expect(cells.filter((c) => c.size > 0 && c.complete).every((c) => c.shaded)).toBe(true);
+      expect(await heatmap.locator('thead th').count()).toBe(2 + 5); // cohort, size, weeks 0-4
+      await page.screenshot({ path: path.join(shots, 'retention.png'), fullPage: true });
+
+      await page.getByLabel('Unit', { exact: true }).selectOption('PROFILE');
+      await poll(() => new URL(page.url()).searchParams.get('unit')).toBe('PROFILE');
+      await poll(() => page.getByRole('heading', { name: /Share of profiles coming back/ }).count()).toBe(1);
+      expect(await page.getByLabel('Group type', { exact: true }).count()).toBe(0);
+      await page.close();
+    });
+
+    it('Lifecycle and stickiness: charts drawn for groups and profiles, with their numbers', async () => {
+      const page = await signedIn('/insights/lifecycle?type=company&interval=WEEK&range=90d');
+      const figure = page.getByRole('figure');
+      // Returning companies are drawn in the primary colour, as bars many rows high.
+      await poll(() => rowsIn(figure.locator('canvas'), PRIMARY)).toBeGreaterThan(20);
+      expect(await figure.getByRole('img').getAttribute('aria-label')).toMatch(/Returning: [\d,]+ in total/);
+      await page.screenshot({ path: path.join(shots, 'lifecycle.png'), fullPage: true });
+      await figure.getByRole('button', { name: 'Show numbers' }).click();
+      const numbers = figure.locator('table.numbers');
+      await poll(() => numbers.locator('tbody tr').count()).toBeGreaterThan(12);
+      expect((await numbers.locator('thead th').allTextContents()).map((t) => t.trim())).toEqual([
+        'Bucket',
+        'Returning',
+        'New',
+        'Resurrecting',
+        'Dormant',
+      ]);
+
+      const sticky = await signedIn('/insights/stickiness?unit=PROFILE&range=30d');
+      const chart = sticky.getByRole('figure');
+      const columns = chart.locator('.bar-column');
+      await poll(() => columns.count()).toBe(30);
+      const heights = await chart
+        .locator('.bar')
+        .evaluateAll((els) => els.map((e) => (e as HTMLElement).getBoundingClientRect().height));
+      expect(Math.max(...heights)).toBeGreaterThan(100);
+      await chart.getByRole('button', { name: 'Show numbers' }).click();
+      const counts = (await chart.locator('table.numbers tbody td:nth-child(2)').allInnerTexts()).map(number);
+      expect(counts).toHaveLength(30);
+      // Units active on some day in the range: at most the demo's 499 profiles, and some.
+      const total = counts.reduce((a, b) => a + b, 0);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThanOrEqual(499);
+      await sticky.screenshot({ path: path.join(shots, 'stickiness.png'), fullPage: true });
+      await page.close();
+      await sticky.close();
+    });
+
+    it('Cohorts: the list, a definition in words and as stored, the size and the members a page at a time', async () => {
+      const created = await gql<{ createCohort: { id: string; size: number } }>(
+        bootstrap,
+        `mutation { createCohort(input: { name: "Paying exporters", unit: GROUP, groupType: "company",
+          rules: [{ performed: { eventName: "report_exported", lastDays: 90 } }, { property: { key: "plan", op: NEQ, value: "free" } }] }) { id size } }`,
+      );
+      const { id, size } = created.createCohort;
+      expect(size).toBeGreaterThan(0);
+      const profiles = await gql<{ createCohort: { id: string; size: number } }>(
+        bootstrap,
+        `mutation { createCohort(input: { name: "Active profiles", unit: PROFILE,
+          rules: [{ performed: { eventName: "login", lastDays: 365 } }] }) { id size } }`,
+      );
+
+      const page = await signedIn('/cohorts');
+      const row = page.getByRole('row', { name: /Paying exporters/ });
+      await poll(() => row.locator('td').nth(1).innerText()).toBe(String(size));
+      expect(await row.locator('td').first().innerText()).toBe('Groups (company)');
+      await page.screenshot({ path: path.join(shots, 'cohorts.png'), fullPage: true });
+
+      await row.getByRole('link').click();
+      await page.getByRole('heading', { level: 1, name: 'Paying exporters' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/cohorts/${id}`);
+      const rules = page.getByRole('region', { name: 'Definition' }).locator('li');
+      expect(await rules.allInnerTexts()).toEqual([
+        'did report_exported at least once in the last 90 days',
+        'property plan NEQ "free"',
+      ]);
+      const members = page.getByRole('region', { name: 'Members' }).locator('tbody tr');
+      await poll(() => members.count()).toBe(Math.min(size, 25));
+      expect(await members.first().locator('a').getAttribute('href')).toMatch(/^\/groups\/org_/);
+      await page.screenshot({ path: path.join(shots, 'cohort.png'), fullPage: true });
+
+      // A cohort of profiles, bigger than a page: Next pages on with the cursor in the URL, without repeats.
+      expect(profiles.createCohort.size).toBeGreaterThan(25);
+      await page.goto(`${server!.url}/cohorts/${profiles.createCohort.id}`);
+      await poll(() => members.count()).toBe(25);
+      const first = await members.locator('td code').allInnerTexts();
+      await page.getByRole('link', { name: 'Next' }).click();
+      await poll(() => new URL(page.url()).searchParams.has('after')).toBe(true);
+      await poll(async () => (await members.locator('td code').allInnerTexts())[0]).not.toBe(first[0]);
+      const second = await members.locator('td code').allInnerTexts();
+      expect(second.filter((m) => first.includes(m))).toEqual([]);
+      await page.close();
+    });
+
+    it('Group: the live feed shows an event ingested while the page is open', async () => {
+      const page = await signedIn('/groups/org_acme_inc');
+      const live = page.getByRole('region', { name: 'Live' });
+      await poll(() => live.getByRole('status').innerText()).toContain('Connected');
+      expect(await live.locator('li').count()).toBe(0);
+      const tracked = await gql<{ track: { event: { id: string } } }>(
+        write,
+        'mutation { track(input: { name: "live_feed_check", profileId: "user_live", groups: ["org_acme_inc"] }) { event { id } } }',
+      );
+      expect(tracked.track.event.id).toBeTruthy();
+      // An event of another group does not show.
+      await gql(
+        write,
+        'mutation { track(input: { name: "other_group_event", groups: ["org_elsewhere"] }) { event { id } } }',
+      );
+      await poll(() => live.locator('li').allInnerTexts()).toEqual([
+        expect.stringMatching(/^live_feed_check by user_live/),
+      ]);
+      await page.screenshot({ path: path.join(shots, 'group-live.png'), fullPage: true });
+      await page.close();
+    });
+
     it('a revoked key: the page says the server refuses it and keeps retrying; the reader can sign in again', async () => {
       allowedConsoleErrors = [/status of 401/];
       const doomed = JSON.parse(

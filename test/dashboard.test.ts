@@ -10,6 +10,7 @@ import { createApp } from '../src/http/app.ts';
 import { isLocalRequest, isLoopbackAddress } from '../src/http/loopback.ts';
 import { listen, type RunningServer } from '../src/http/server.ts';
 import { KeyService, type CreatedKey } from '../src/services/keys.ts';
+import { parseSse } from '../src/web/live.ts';
 import { PAGE_CONFIG_ID, type PageConfig } from '../src/web/pageConfig.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
@@ -77,6 +78,10 @@ describe('the dashboard over HTTP', () => {
       '/groups/org_acme%2Fx?range=7d',
       '/insights/trend?metric=EVENTS',
       '/insights',
+      '/insights/funnel?steps=login,signup&unit=GROUP&type=company',
+      '/insights/retention',
+      '/cohorts',
+      '/cohorts/c1?after=x',
     ]) {
       const response = await get(`${dev.url}${path}`);
       expect(response.status, path).toBe(200);
@@ -197,12 +202,58 @@ describe('the dashboard bundle', () => {
     const script = Buffer.from(files.find((f) => f.path === manifest.script)!.contents).toString('utf8');
     const { readdirSync, readFileSync } = await import('node:fs');
     const dir = `${ROOT}/schema/operations`;
-    const used = ['DashboardSession', 'DashboardGroups', 'DashboardGroup', 'EventAggregation'];
+    const used = [
+      'DashboardSession',
+      'DashboardGroups',
+      'DashboardGroup',
+      'EventAggregation',
+      'DashboardFunnel',
+      'FunnelStepUnits',
+      'Retention',
+      'Lifecycle',
+      'Stickiness',
+      'DashboardCohorts',
+      'DashboardCohort',
+      'DashboardLiveEvents',
+    ];
     for (const file of readdirSync(dir)) {
       for (const definition of parse(readFileSync(`${dir}/${file}`, 'utf8')).definitions) {
         if (definition.kind !== 'OperationDefinition' || !used.includes(definition.name!.value)) continue;
         expect(script, definition.name!.value).toContain(stripIgnoredCharacters(print(definition)));
       }
+    }
+  });
+});
+
+describe('the live feed: its Server-Sent Events parser', () => {
+  const stream = [
+    ': keep-alive',
+    '',
+    'event: next',
+    'data: {"data":{"events":{"id":"e1"}}}',
+    '',
+    'event: next',
+    'data: {"data":',
+    'data: {"events":{"id":"e2"}}}',
+    '',
+    'event: complete',
+    'data:',
+    '',
+    '',
+  ].join('\r\n');
+
+  it('gives the same messages however the stream is cut into chunks', () => {
+    const whole = parseSse(stream);
+    expect(whole.rest).toBe('');
+    expect(whole.messages).toEqual([
+      { event: 'next', data: '{"data":{"events":{"id":"e1"}}}' },
+      { event: 'next', data: '{"data":\n{"events":{"id":"e2"}}}' },
+      { event: 'complete', data: '' },
+    ]);
+    for (let cut = 1; cut < stream.length; cut++) {
+      const first = parseSse(stream.slice(0, cut));
+      const second = parseSse(first.rest + stream.slice(cut));
+      expect([...first.messages, ...second.messages], `cut at ${cut}`).toEqual(whole.messages);
     }
   });
 });

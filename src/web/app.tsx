@@ -10,13 +10,23 @@ import { GroupPage } from './pages/Group.tsx';
 import { GroupsPage } from './pages/Groups.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { TrendPage } from './pages/Trend.tsx';
+import { FunnelPage } from './pages/Funnel.tsx';
+import { CohortPage, CohortsPage } from './pages/Cohorts.tsx';
+import { LifecyclePage } from './pages/Lifecycle.tsx';
+import { RetentionPage } from './pages/Retention.tsx';
+import { StickinessPage } from './pages/Stickiness.tsx';
 import { APP_HREF, PATHS } from './routes.ts';
 import { SessionContext, storedKey, storeKey } from './session.ts';
 import { useTitle } from './title.ts';
 
 const NAVIGATION = [
   { href: PATHS.groups, label: 'Groups', current: (path: string) => path === '/' || path.startsWith('/groups') },
-  { href: PATHS.trend, label: 'Trend', current: (path: string) => path.startsWith('/insights/trend') },
+  { href: PATHS.trend, label: 'Trend', current: (path: string) => path.startsWith(PATHS.trend) },
+  { href: PATHS.funnel, label: 'Funnel', current: (path: string) => path.startsWith(PATHS.funnel) },
+  { href: PATHS.retention, label: 'Retention', current: (path: string) => path.startsWith(PATHS.retention) },
+  { href: PATHS.lifecycle, label: 'Lifecycle', current: (path: string) => path.startsWith(PATHS.lifecycle) },
+  { href: PATHS.stickiness, label: 'Stickiness', current: (path: string) => path.startsWith(PATHS.stickiness) },
+  { href: PATHS.cohorts, label: 'Cohorts', current: (path: string) => path.startsWith(PATHS.cohorts) },
 ];
 
 export function App({ config }: { config: PageConfig }) {
@@ -53,7 +63,13 @@ export function App({ config }: { config: PageConfig }) {
                 <Route path={PATHS.groups} component={GroupsPage} />
                 <Route path={PATHS.group} component={GroupPage} />
                 <Route path={PATHS.trend} component={TrendPage} />
+                <Route path={PATHS.funnel} component={FunnelPage} />
+                <Route path={PATHS.retention} component={RetentionPage} />
+                <Route path={PATHS.lifecycle} component={LifecyclePage} />
+                <Route path={PATHS.stickiness} component={StickinessPage} />
                 <Route path="/insights" component={InsightsIndex} />
+                <Route path={PATHS.cohorts} component={CohortsPage} />
+                <Route path={PATHS.cohort} component={CohortPage} />
                 <Route default component={NotFound} />
               </Router>
             </Shell>

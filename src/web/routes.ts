@@ -8,7 +8,18 @@ export const PATHS = {
   groups: '/groups',
   group: '/groups/:id',
   trend: '/insights/trend',
+  funnel: '/insights/funnel',
+  retention: '/insights/retention',
+  lifecycle: '/insights/lifecycle',
+  stickiness: '/insights/stickiness',
+  cohorts: '/cohorts',
+  cohort: '/cohorts/:id',
 } as const;
+
+/** The URL of one cohort's page. */
+export function cohortPath(id: string): string {
+  return `/cohorts/${encodeURIComponent(id)}`;
+}
 
 /** The URL of one group's page. */
 export function groupPath(id: string): string {
@@ -17,11 +28,11 @@ export function groupPath(id: string): string {
 
 /** Whether the server answers this path with the app: `/` and the sections above, with anything below them. */
 export function isAppPath(pathname: string): boolean {
-  return /^\/(?:(?:groups|insights)(?:\/.*)?)?$/.test(pathname);
+  return /^\/(?:(?:groups|insights|cohorts)(?:\/.*)?)?$/.test(pathname);
 }
 
 /** Links the router handles in the page (others, like /graphql, load normally): paths as above, with a query. */
-export const APP_HREF = /^\/(?:(?:groups|insights)(?:[/?#]|$)|[?#]|$)/;
+export const APP_HREF = /^\/(?:(?:groups|insights|cohorts)(?:[/?#]|$)|[?#]|$)/;
 
 /** Bundled scripts and stylesheets, named by their content hash. */
 export const ASSETS_PREFIX = '/assets/';

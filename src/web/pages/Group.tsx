@@ -15,6 +15,7 @@ import { defaultInterval, intervalsFor, INTERVAL_LABELS, RANGE_LABELS, RANGES, r
 import { PATHS } from '../routes.ts';
 import { Loading, ProblemBanner, problemText } from '../Status.tsx';
 import { Field } from '../Field.tsx';
+import { LiveFeed } from '../LiveFeed.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState, withQuery } from '../urlState.ts';
 
@@ -110,9 +111,9 @@ export function GroupPage({ id }: { id: string }) {
           </div>
           <div class="columns">
             <TopEvents group={group} range={range} interval={interval} />
-            {/* The live event feed (subscriptions) takes this section's place: new events arrive on top. */}
             <LatestEvents group={group} />
           </div>
+          <LiveFeed groupId={group.id} />
           <Members group={group} />
         </>
       )}
