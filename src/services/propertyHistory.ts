@@ -86,24 +86,24 @@ export async function updateGroupRecordingChanges(
  */
 export function propertyAtSql(projectId: string, grp: string, key: Prisma.Sql, at: Prisma.Sql): Prisma.Sql {
   const g = Prisma.raw(`"${grp}"`);
+  // The latest change is looked up once; the earliest (and the current value) only
+  // when there is none, since CASE runs a branch's subquery only when it is reached.
+  // A one-element array tells "no change" (NULL) from "removed" ({NULL}).
   return Prisma.sql`(
     SELECT CASE
-      WHEN latest."found" THEN latest."value"
+      WHEN x."latest" IS NOT NULL THEN x."latest"[1]
       WHEN ${at} < ${g}."createdAt" THEN NULL
-      WHEN earliest."found" THEN earliest."previousValue"
-      ELSE ${g}."properties" -> ${key}
+      ELSE (COALESCE((
+        SELECT ARRAY[h."previousValue"] FROM "GroupPropertyChange" h
+        WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key}
+        ORDER BY h."changedAt" ASC, h."id" ASC LIMIT 1
+      ), ARRAY[${g}."properties" -> ${key}]))[1]
     END
-    FROM (SELECT 1) one
-    LEFT JOIN LATERAL (
-      SELECT true AS "found", h."value" FROM "GroupPropertyChange" h
+    FROM (SELECT (
+      SELECT ARRAY[h."value"] FROM "GroupPropertyChange" h
       WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key} AND h."changedAt" <= ${at}
       ORDER BY h."changedAt" DESC, h."id" DESC LIMIT 1
-    ) latest ON true
-    LEFT JOIN LATERAL (
-      SELECT true AS "found", h."previousValue" FROM "GroupPropertyChange" h
-      WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key}
-      ORDER BY h."changedAt" ASC, h."id" ASC LIMIT 1
-    ) earliest ON true
+    ) AS "latest") x
   )`;
 }
 
