@@ -29,9 +29,10 @@ export type PropertiesUpdate =
 
 /**
  * Updates one group's properties (plus type/name) and records every key whose
- * value changed, in one statement. The caller holds the group's row lock (an
- * interactive transaction that selected it FOR UPDATE), so "before" is the
- * value this update replaces, however many writers race. Keys whose value did
+ * value changed, in one statement. It reads the old properties FOR UPDATE: a
+ * writer that waited for another gets the row as that one left it (READ
+ * COMMITTED re-reads a locked row's latest version), so "before" is the value
+ * this update replaces, however many writers race. Keys whose value did
  * not change record nothing. Returns false when there is no such group.
  * The time is taken while the lock is held (clock_timestamp, not the
  * transaction's start), so history order is the order the changes were
@@ -50,7 +51,7 @@ export async function updateGroupRecordingChanges(
       : Prisma.sql`${JSON.stringify(update.properties)}::jsonb`;
   const rows = await tx.$queryRaw<{ updated: number }[]>`
     WITH old AS (
-      SELECT "properties" FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${groupId}
+      SELECT "properties" FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${groupId} FOR UPDATE
     ),
     updated AS (
       UPDATE "Group" g SET "type" = ${attributes.type}, "name" = ${attributes.name},
