@@ -24,7 +24,7 @@ describe('SIGKILL during a backfill', () => {
     openDatabase({ databaseUrl: storage.env.DATABASE_URL, dataDir: storage.env.DATA_DIR!, databasePoolSize: 2 });
   afterAll(async () => storage?.dispose());
 
-  it('leaves whole chunks only; check finds nothing; repeating finishes the work', { timeout: 600_000 }, async () => {
+  it('leaves whole chunks only; check finds nothing; repeating finishes the work', { timeout: 1_500_000 }, async () => {
     storage = await createServerStorage();
     const env = { ...storage.env, NODE_ENV: 'test' };
     const now = new Date();

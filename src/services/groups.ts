@@ -1,7 +1,6 @@
 import { Prisma, type Group, type PrismaClient } from '../generated/prisma/client.ts';
 import { requireId, requireName, requireProperties, splitPatch } from './validation.ts';
 import { NotFoundError } from './errors.ts';
-import type { Queryable } from './ingest.ts';
 import { updateGroupRecordingChanges } from './propertyHistory.ts';
 
 export interface UpsertGroupInput {
@@ -27,9 +26,10 @@ export class GroupService {
 
   /**
    * Creates the group or merges into it, recording each changed property key
-   * (see propertyHistory.ts) in the same transaction. The row is created first
-   * when missing and then locked, so concurrent upserts of different keys never
-   * lose each other's writes and each records the value it really replaced.
+   * (see propertyHistory.ts) in the statement that changes it. The row is
+   * created first when missing and then updated under its row lock, so
+   * concurrent upserts of different keys never lose each other's writes and each
+   * records the value it really replaced.
    * Omitted type/name keep the stored value.
    */
   async upsert(projectId: string, input: UpsertGroupInput, query: GroupQuery = {}): Promise<Group> {
@@ -37,18 +37,19 @@ export class GroupService {
     const type = input.type == null ? null : requireName(input.type, 'input.type');
     const name = input.name == null ? null : requireName(input.name, 'input.name');
     const { set, remove } = splitPatch(requireProperties(input.properties, 'input.properties'));
-    await this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`
+    // Make sure the row exists, then merge into it; a deletion in between (rare) starts over.
+    for (let attempt = 0; ; attempt++) {
+      await this.prisma.$executeRaw`
         INSERT INTO "Group" ("projectId", "id") VALUES (${projectId}, ${id}) ON CONFLICT DO NOTHING`;
-      await lockGroup(tx, projectId, id);
-      await updateGroupRecordingChanges(
-        tx,
+      const updated = await updateGroupRecordingChanges(
+        this.prisma,
         projectId,
         id,
         { kind: 'merge', set, remove },
         { type: Prisma.sql`COALESCE(${type}, g."type")`, name: Prisma.sql`COALESCE(${name}, g."name")` },
       );
-    });
+      if (updated || attempt >= 2) break;
+    }
     return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
   }
 
@@ -58,16 +59,13 @@ export class GroupService {
     const type = input.type == null ? null : requireName(input.type, 'input.type');
     const name = input.name == null ? null : requireName(input.name, 'input.name');
     const properties = requireProperties(input.properties, 'input.properties');
-    const found = await this.prisma.$transaction(async (tx) => {
-      if (!(await lockGroup(tx, projectId, id))) return false;
-      return updateGroupRecordingChanges(
-        tx,
-        projectId,
-        id,
-        { kind: 'replace', properties },
-        { type: Prisma.sql`${type}`, name: Prisma.sql`${name}` },
-      );
-    });
+    const found = await updateGroupRecordingChanges(
+      this.prisma,
+      projectId,
+      id,
+      { kind: 'replace', properties },
+      { type: Prisma.sql`${type}`, name: Prisma.sql`${name}` },
+    );
     if (!found) throw new NotFoundError('Group', id);
     return this.prisma.group.findUniqueOrThrow({ ...query, where: { projectId_id: { projectId, id } } });
   }
@@ -123,11 +121,4 @@ export class GroupService {
       FROM unnest(${[...ids]}::text[]) g`;
     return new Map(rows.map((r) => [r.id, r.at]));
   }
-}
-
-/** Takes the group's row lock for the rest of the transaction; false when there is no such group. */
-async function lockGroup(tx: Queryable, projectId: string, id: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`
-    SELECT 1 FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${id} FOR UPDATE`;
-  return rows.length > 0;
 }

@@ -29,9 +29,10 @@ export type PropertiesUpdate =
 
 /**
  * Updates one group's properties (plus type/name) and records every key whose
- * value changed, in one statement. The caller holds the group's row lock (an
- * interactive transaction that selected it FOR UPDATE), so "before" is the
- * value this update replaces, however many writers race. Keys whose value did
+ * value changed, in one statement. It reads the old properties FOR UPDATE: a
+ * writer that waited for another gets the row as that one left it (READ
+ * COMMITTED re-reads a locked row's latest version), so "before" is the value
+ * this update replaces, however many writers race. Keys whose value did
  * not change record nothing. Returns false when there is no such group.
  * The time is taken while the lock is held (clock_timestamp, not the
  * transaction's start), so history order is the order the changes were
@@ -50,7 +51,7 @@ export async function updateGroupRecordingChanges(
       : Prisma.sql`${JSON.stringify(update.properties)}::jsonb`;
   const rows = await tx.$queryRaw<{ updated: number }[]>`
     WITH old AS (
-      SELECT "properties" FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${groupId}
+      SELECT "properties" FROM "Group" WHERE "projectId" = ${projectId} AND "id" = ${groupId} FOR UPDATE
     ),
     updated AS (
       UPDATE "Group" g SET "type" = ${attributes.type}, "name" = ${attributes.name},
@@ -86,24 +87,24 @@ export async function updateGroupRecordingChanges(
  */
 export function propertyAtSql(projectId: string, grp: string, key: Prisma.Sql, at: Prisma.Sql): Prisma.Sql {
   const g = Prisma.raw(`"${grp}"`);
+  // The latest change is looked up once; the earliest (and the current value) only
+  // when there is none, since CASE runs a branch's subquery only when it is reached.
+  // A one-element array tells "no change" (NULL) from "removed" ({NULL}).
   return Prisma.sql`(
     SELECT CASE
-      WHEN latest."found" THEN latest."value"
+      WHEN x."latest" IS NOT NULL THEN x."latest"[1]
       WHEN ${at} < ${g}."createdAt" THEN NULL
-      WHEN earliest."found" THEN earliest."previousValue"
-      ELSE ${g}."properties" -> ${key}
+      ELSE (COALESCE((
+        SELECT ARRAY[h."previousValue"] FROM "GroupPropertyChange" h
+        WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key}
+        ORDER BY h."changedAt" ASC, h."id" ASC LIMIT 1
+      ), ARRAY[${g}."properties" -> ${key}]))[1]
     END
-    FROM (SELECT 1) one
-    LEFT JOIN LATERAL (
-      SELECT true AS "found", h."value" FROM "GroupPropertyChange" h
+    FROM (SELECT (
+      SELECT ARRAY[h."value"] FROM "GroupPropertyChange" h
       WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key} AND h."changedAt" <= ${at}
       ORDER BY h."changedAt" DESC, h."id" DESC LIMIT 1
-    ) latest ON true
-    LEFT JOIN LATERAL (
-      SELECT true AS "found", h."previousValue" FROM "GroupPropertyChange" h
-      WHERE h."projectId" = ${projectId} AND h."groupId" = ${g}."id" AND h."key" = ${key}
-      ORDER BY h."changedAt" ASC, h."id" ASC LIMIT 1
-    ) earliest ON true
+    ) AS "latest") x
   )`;
 }
 
