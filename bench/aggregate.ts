@@ -37,7 +37,7 @@ import type { AggregationResult } from '../src/services/analysis/assemble.ts';
 import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
 import { AggregationService } from '../src/services/analysis/service.ts';
 import { DAY_MS } from '../src/time.ts';
-import { benchServerUrl, createScratchDatabase, type ScratchDatabase } from '../test/helpers/db.ts';
+import { benchServerUrl, createScratchDatabase, databaseUrl, type ScratchDatabase } from '../test/helpers/db.ts';
 import { askDuckDB, loadDuckDB, type Cell, type DuckQuestion } from './aggregate-duckdb.ts';
 
 const PROJECT = 'bench';
@@ -49,6 +49,8 @@ const { values } = parseArgs({
     'naive-runs': { type: 'string', default: '9' },
     'duck-runs': { type: 'string', default: '21' },
     keep: { type: 'boolean', default: false },
+    /** Databases kept by an earlier run (--keep), smallest first: time them without loading again. */
+    reuse: { type: 'string' },
   },
 });
 const total = Number(values.events.replace(/_/g, ''));
@@ -149,11 +151,14 @@ function questions(now: Date, busiest: string): Question[] {
 }
 
 async function naive(db: Database, q: Question): Promise<Cell[]> {
-  const [, rows] = await db.prisma.$transaction([
-    db.prisma.$executeRaw`SET LOCAL jit = off`,
-    db.prisma.$queryRawUnsafe<Cell[]>(q.naive.sql, ...q.naive.params),
-  ]);
-  return rows;
+  // Interactive, for its timeout: a naive scan of millions of events on a busy machine takes seconds.
+  return db.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SET LOCAL jit = off`;
+      return tx.$queryRawUnsafe<Cell[]>(q.naive.sql, ...q.naive.params);
+    },
+    { timeout: 600_000, maxWait: 60_000 },
+  );
 }
 
 /** Both answers as "key|day → value", zeros left out. */
@@ -282,7 +287,21 @@ async function main(): Promise<void> {
     const population = createDemoPopulation({ companies: demoCompanyCount(total), seed: 1, now, days: 90 });
     let previous: ScratchDatabase | undefined;
     const pending: Omit<Size, 'db' | 'service' | 'execute' | 'http' | 'server' | 'duck'>[] = [];
-    for (const [step, events] of sizes.entries()) {
+    for (const [step, name] of (values.reuse?.split(',') ?? []).entries()) {
+      const database: ScratchDatabase = {
+        name,
+        url: databaseUrl(benchServerUrl(), name),
+        drop: async () => {},
+      } as ScratchDatabase;
+      const db = open(database);
+      const [busiest] = await db.prisma.$queryRaw<{ id: string }[]>`
+        SELECT eg."groupId" AS "id" FROM "EventGroup" eg JOIN "Group" g ON g."projectId" = eg."projectId" AND g."id" = eg."groupId"
+        WHERE eg."projectId" = ${PROJECT} AND g."type" = 'company' AND eg."createdAt" >= ${new Date(now.getTime() - 30 * DAY_MS)}
+        GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`;
+      await db.close();
+      pending.push({ events: sizes[step]!, database, questions: questions(now, busiest!.id) });
+    }
+    for (const [step, events] of values.reuse ? [] : sizes.entries()) {
       // Each size continues the previous one: a copy of its database plus the next chunk of the same generator.
       const database = await createScratchDatabase(benchServerUrl(), {
         prefix: 'groupgraph_bench',
