@@ -14,10 +14,10 @@ import { chance, pick, random, type Rng } from './reference/randomWorld.ts';
 // pages must stay stable. A page costs a constant number of statements.
 const t = useTestApp();
 
-const LIST = `query($type: String, $search: String, $filter: GroupFilter, $orderBy: GroupOrder, $cohortId: ID, $first: Int, $after: String) {
-  groups(type: $type, search: $search, filter: $filter, orderBy: $orderBy, cohortId: $cohortId, first: $first, after: $after) {
+const LIST = `query($type: String, $search: String, $filter: GroupFilter, $orderBy: GroupOrder, $cohortId: ID, $first: Int, $after: String, $last: Int, $before: String) {
+  groups(type: $type, search: $search, filter: $filter, orderBy: $orderBy, cohortId: $cohortId, first: $first, after: $after, last: $last, before: $before) {
     edges { cursor node { id } }
-    pageInfo { hasNextPage endCursor }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }`;
 
@@ -206,6 +206,19 @@ describe('groups: filters, orders, keyset pages', () => {
     throw new Error('too many pages');
   }
 
+  /** Pages back from the end with last/before (what the dashboard's "Previous" does); ids in list order. */
+  async function pageBack(variables: Record<string, unknown>, last: number): Promise<string[]> {
+    const pages: string[][] = [];
+    let before: string | null = null;
+    for (let guard = 0; guard < 100; guard++) {
+      const data: any = await t.ok(LIST, { ...variables, last, before }, key);
+      pages.unshift(data.groups.edges.map((e: any) => e.node.id));
+      if (!data.groups.pageInfo.hasPreviousPage) return pages.flat();
+      before = data.groups.pageInfo.startCursor;
+    }
+    throw new Error('too many pages');
+  }
+
   it('every random filter and order, paged to the end, equals the reference', async () => {
     const r = random(7);
     for (let round = 0; round < 40; round++) {
@@ -221,6 +234,10 @@ describe('groups: filters, orders, keyset pages', () => {
       const want = expected({ type, search, filter, orderBy, cohort });
       const got = await pageThrough(variables, 1 + Math.floor(r() * 7));
       expect(got, JSON.stringify(variables)).toEqual(want);
+      if (round % 2 === 0) {
+        const back = await pageBack(variables, 1 + Math.floor(r() * 7));
+        expect(back, `backward ${JSON.stringify(variables)}`).toEqual(want);
+      }
     }
   });
 

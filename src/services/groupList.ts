@@ -80,10 +80,14 @@ function validCount(value: number | null | undefined, field: string): number | n
 /** Cursor: [field, direction, key as text ('' when null), 1 when the key is null, id]. */
 type Cursor = { value: string | null; id: string };
 
-function decodeGroupCursor(after: string, order: FullOrder): Cursor {
-  const [field, direction, value, isNull, id] = decodeCursor(after, ['string', 'string', 'string', 'number', 'string']);
+function decodeGroupCursor(cursor: string, order: FullOrder, argument: 'after' | 'before'): Cursor {
+  const [field, direction, value, isNull, id] = decodeCursor(
+    cursor,
+    ['string', 'string', 'string', 'number', 'string'],
+    argument,
+  );
   if (field !== order.field || direction !== order.direction) {
-    throw new ValidationError('after', 'belongs to a different orderBy; start again without after');
+    throw new ValidationError(argument, `belongs to a different orderBy; start again without ${argument}`);
   }
   return { value: isNull === 1 ? null : (value as string), id: id as string };
 }
@@ -100,9 +104,14 @@ export class GroupListService {
   /**
    * One page of group ids in order (with the key each was sorted by). Nulls sort
    * last in both directions; ties are broken by id, in the same direction.
+   * `first`/`after` page forward; `last`/`before` page back (the dashboard's
+   * "Previous"): the same order scanned the other way, then reversed.
    */
   async pageOfIds(projectId: string, args: GroupListArgs): Promise<Page<{ id: string }>> {
-    const size = pageSize(args);
+    const backward = args.last != null || args.before != null;
+    if (backward && (args.first != null || args.after != null))
+      throw new ValidationError(args.first != null ? 'first' : 'after', 'cannot be combined with last/before');
+    const size = backward ? pageSize({ first: args.last }, 'last') : pageSize(args);
     const order: FullOrder = {
       field: args.orderBy?.field ?? DEFAULT_ORDER.field,
       direction: args.orderBy?.direction ?? DEFAULT_ORDER.direction,
@@ -111,21 +120,29 @@ export class GroupListService {
       throw new ValidationError('orderBy.field', `must be one of ${GROUP_ORDER_FIELDS.join(', ')}`);
     if (order.direction !== 'ASC' && order.direction !== 'DESC')
       throw new ValidationError('orderBy.direction', 'must be ASC or DESC');
-    const after = args.after ? decodeGroupCursor(args.after, order) : null;
+    const cursorText = backward ? args.before : args.after;
+    const after = cursorText ? decodeGroupCursor(cursorText, order, backward ? 'before' : 'after') : null;
     const where = await this.conditions(projectId, args);
 
     const key = SORT_KEY[order.field];
     const collate = order.field === 'NAME' ? Prisma.raw(' COLLATE "C"') : Prisma.empty;
-    const op = Prisma.raw(order.direction === 'DESC' ? '<' : '>');
-    const dir = Prisma.raw(order.direction);
+    // The direction rows are read in: the order's, or its reverse when paging back.
+    const descending = (order.direction === 'DESC') !== backward;
+    const op = Prisma.raw(descending ? '<' : '>');
+    const dir = Prisma.raw(descending ? 'DESC' : 'ASC');
+    const nullsLast = Prisma.raw(backward ? 'DESC' : 'ASC');
     const outer: Prisma.Sql[] = [...where.outer];
     if (after) {
       const idAfter = Prisma.sql`x."id" COLLATE "C" ${op} ${after.id}`;
       if (after.value === null) {
-        outer.push(Prisma.sql`(x."k" IS NULL AND ${idAfter})`);
+        // Null keys come last: forward, only nulls follow; backward, every non-null precedes.
+        outer.push(
+          backward ? Prisma.sql`(x."k" IS NOT NULL OR ${idAfter})` : Prisma.sql`(x."k" IS NULL AND ${idAfter})`,
+        );
       } else {
         const v = Prisma.sql`${after.value}${key.cast}`;
-        outer.push(Prisma.sql`(x."k" IS NULL OR x."k"${collate} ${op} ${v} OR (x."k" = ${v} AND ${idAfter}))`);
+        const beyond = Prisma.sql`(x."k"${collate} ${op} ${v} OR (x."k" = ${v} AND ${idAfter}))`;
+        outer.push(backward ? Prisma.sql`(x."k" IS NOT NULL AND ${beyond})` : Prisma.sql`(x."k" IS NULL OR ${beyond})`);
       }
     }
     const rows = await this.prisma.$queryRaw<{ id: string; k: unknown }[]>`
@@ -135,14 +152,23 @@ export class GroupListService {
         WHERE ${Prisma.join(where.inner, ' AND ')}
       ) x
       ${outer.length ? Prisma.sql`WHERE ${Prisma.join(outer, ' AND ')}` : Prisma.empty}
-      ORDER BY (x."k" IS NULL), x."k"${collate} ${dir}, x."id" COLLATE "C" ${dir}
+      ORDER BY (x."k" IS NULL) ${nullsLast}, x."k"${collate} ${dir}, x."id" COLLATE "C" ${dir}
       LIMIT ${size + 1}`;
-    return toPage(
-      rows.map((r) => ({ id: r.id, key: keyText(r.k) })),
-      size,
-      (r) => encodeCursor([order.field, order.direction, r.key ?? '', r.key === null ? 1 : 0, r.id]),
-      after !== null,
-    );
+    const cursorOf = (r: { key: string | null; id: string }) =>
+      encodeCursor([order.field, order.direction, r.key ?? '', r.key === null ? 1 : 0, r.id]);
+    const keyed = rows.map((r) => ({ id: r.id, key: keyText(r.k) }));
+    if (!backward) return toPage(keyed, size, cursorOf, after !== null);
+    const page = toPage(keyed, size, cursorOf, after !== null);
+    const edges = page.edges.reverse();
+    return {
+      edges,
+      pageInfo: {
+        hasPreviousPage: rows.length > size,
+        hasNextPage: after !== null,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
   }
 
   /** A page of groups: the ids' page, its rows loaded with `query` (plugin-prisma's selection) in order. */
