@@ -12,6 +12,7 @@ import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
+import { createLogger, requestLogPlugin, type Logger } from './logging.ts';
 import { Metrics, type MetricsOptions } from './metrics.ts';
 import { createTrackHandler } from './track.ts';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
@@ -33,6 +34,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** GET /metrics (Prometheus); on without a token when omitted. */
   metrics?: MetricsOptions;
+  /** Request lines and server errors; omitted: warnings and errors only. */
+  logger?: Logger;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context> & {
@@ -45,6 +48,7 @@ export type App = YogaServerInstance<Record<string, never>, Context> & {
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
+  const log = options.logger ?? createLogger({ production: options.production, level: 'warn' });
   const metrics = new Metrics(options.metrics ?? DEFAULTS.metrics, {
     poolStats: () => options.database.poolStats(),
     liveSubscribers: () => services.live.subscriberCount,
@@ -79,7 +83,7 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/yoga-health',
     landingPage: false,
-    logging: logger(options.production),
+    logging: yogaLogger(log),
     maskedErrors: { maskError, isDev: !options.production },
     graphiql: {
       title: 'groupgraph',
@@ -87,6 +91,7 @@ export function createApp(options: AppOptions): App {
       defaultQuery: DEFAULT_QUERY,
     },
     plugins: [
+      requestLogPlugin(log),
       metrics.plugin(),
       routes,
       dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),
@@ -130,13 +135,17 @@ function forOperator(arg: unknown): boolean {
   return !coded || coded.code === 'UNAVAILABLE';
 }
 
-function logger(production: boolean) {
+/** Yoga's own messages, through the server's logger. */
+function yogaLogger(log: Logger) {
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
   return {
-    debug: () => {},
-    info: production ? () => {} : (...args: unknown[]) => console.info(...args),
-    warn: (...args: unknown[]) => console.warn(...args),
+    debug: (...args: unknown[]) => log.debug(text(args)),
+    info: (...args: unknown[]) => log.info(text(args)),
+    warn: (...args: unknown[]) => log.warn(text(args)),
     error: (...args: unknown[]) => {
-      if (args.some(forOperator)) console.error(...args);
+      if (!args.some(forOperator)) return;
+      const err = args.find((a): a is Error => a instanceof Error);
+      log.error(err ? { err } : {}, text(args));
     },
   };
 }
