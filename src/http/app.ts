@@ -11,7 +11,7 @@ import { createServices } from '../services/index.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
-import { healthResponse } from './health.ts';
+import { healthResponse, readyResponse } from './health.ts';
 import { createLogger, requestLogPlugin, type Logger } from './logging.ts';
 import { Metrics, type MetricsOptions } from './metrics.ts';
 import { createTrackHandler } from './track.ts';
@@ -70,6 +70,7 @@ export function createApp(options: AppOptions): App {
   const routes: Plugin = {
     async onRequest({ url, request, serverContext, endResponse }) {
       if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+      else if (url.pathname === '/ready') endResponse(await readyResponse(options.database));
       // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
       else if (url.pathname === '/track') {
         const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } }).req?.socket;
