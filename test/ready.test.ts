@@ -7,7 +7,7 @@ import { createEmptyPostgresDatabase, engine } from './helpers/db.ts';
 // GET /ready: the database answers and this release's migrations are applied.
 // GET /health only says the process is up and the database answers.
 describe('GET /ready', () => {
-  it('is 503 naming the pending migrations until they are applied, then 200', async () => {
+  it('is 503 naming the pending migrations until they are applied, then 200', { timeout: 180_000 }, async () => {
     const scratch = engine === 'postgres' ? await createEmptyPostgresDatabase() : undefined;
     const database: Database = scratch ? openPostgres(scratch.url) : await openEmbedded(undefined);
     try {

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import { readCredentials } from '../auth/credentials.ts';
@@ -12,6 +13,7 @@ import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse, readyResponse } from './health.ts';
+import { isLocalRequest } from './loopback.ts';
 import { createLogger, requestLogPlugin, type Logger } from './logging.ts';
 import { Metrics, type MetricsOptions } from './metrics.ts';
 import { createTrackHandler } from './track.ts';
@@ -86,10 +88,18 @@ export function createApp(options: AppOptions): App {
     landingPage: false,
     logging: yogaLogger(log),
     maskedErrors: { maskError, isDev: !options.production },
-    graphiql: {
-      title: 'groupgraph',
-      headers: options.production ? undefined : JSON.stringify(options.graphiqlHeaders ?? {}),
-      defaultQuery: DEFAULT_QUERY,
+    // GraphiQL's scripts, styles and workers come inline in the page (no CDN), so it works offline.
+    renderGraphiQL,
+    // The key is prefilled only outside production and only for a browser on this machine.
+    graphiql: (request, serverContext) => {
+      const remoteAddress = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req
+        ?.socket?.remoteAddress;
+      const prefill = !options.production && options.graphiqlHeaders && isLocalRequest(request, remoteAddress);
+      return {
+        title: 'groupgraph',
+        headers: prefill ? JSON.stringify(options.graphiqlHeaders) : undefined,
+        defaultQuery: DEFAULT_QUERY,
+      };
     },
     plugins: [
       requestLogPlugin(log),
