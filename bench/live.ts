@@ -59,7 +59,7 @@ async function main() {
   const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench' });
   const server = await startServer(
     { DATABASE_URL: scratch.url, DATA_DIR: undefined, LOG_LEVEL: 'warn' },
-    { echoStderr: true },
+    { echoStderr: true, timeoutMs: 180_000 },
   );
   const db = openPostgres(scratch.url);
   const subs: Subscription[] = [];
