@@ -40,7 +40,7 @@ describe('request logs', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-request-id')).toBe('req-logs-1');
-    const generated = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'bad id\nwith newline' } });
+    const generated = await fetch(`${server.url}/health`, { headers: { 'x-request-id': 'not plain: {"level":60}' } });
     const generatedId = generated.headers.get('x-request-id');
     expect(generatedId).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -49,6 +49,8 @@ describe('request logs', () => {
     expect(Object.keys(line).sort()).toEqual(
       [
         'durationMs',
+        'hostname',
+        'pid',
         'level',
         'method',
         'msg',
