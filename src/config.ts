@@ -1,5 +1,8 @@
 import path from 'node:path';
 
+/** What LOG_LEVEL may say (pino's levels). */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 // The only module that reads the environment (model: a typed env module read
 // once at start-up). Everything else is handed values: the HTTP app, the
 // database and the services never look at process.env.
@@ -37,6 +40,8 @@ export interface Config {
   statementLogDir: string | undefined;
   /** METRICS=false turns GET /metrics off; METRICS_TOKEN requires `Authorization: Bearer <token>`. */
   metrics: { enabled: boolean; token?: string };
+  /** LOG_LEVEL: trace, debug, info (default), warn, error, fatal or silent. */
+  logLevel: (typeof LOG_LEVELS)[number];
 }
 
 /** Every setting's default, written once; code that is not handed a setting falls back to these. */
@@ -54,6 +59,7 @@ export const DEFAULTS = {
   trackBatchMax: 1000,
   trustProxy: false,
   metrics: { enabled: true },
+  logLevel: 'info',
 } as const;
 
 export class ConfigError extends Error {}
@@ -74,6 +80,13 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function logLevel(env: NodeJS.ProcessEnv): Config['logLevel'] {
+  const raw = (env.LOG_LEVEL || DEFAULTS.logLevel).toLowerCase();
+  const level = LOG_LEVELS.find((l) => l === raw);
+  if (!level) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  return level;
 }
 
 /** Reads and validates the environment once, at start-up. */
@@ -117,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       enabled: boolean(env, 'METRICS', DEFAULTS.metrics.enabled),
       token: env.METRICS_TOKEN || undefined,
     },
+    logLevel: logLevel(env),
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from './config.ts';
 import { openDatabase } from './db/database.ts';
 import { createApp } from './http/app.ts';
 import { listenAdminSocket } from './http/adminSocket.ts';
+import { createLogger } from './http/logging.ts';
 import { listen } from './http/server.ts';
 import { KeyService, type CreatedKey } from './services/keys.ts';
 
@@ -60,6 +61,7 @@ export async function serve(config: Config): Promise<void> {
     trackBatchMax: config.trackBatchMax,
     trustProxy: config.trustProxy,
     metrics: config.metrics,
+    logger: createLogger({ production: config.production, level: config.logLevel }),
   });
   const server = await listen(app, config.port, config.host);
   console.log(`Dashboard at ${server.url}/`);

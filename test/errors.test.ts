@@ -28,6 +28,7 @@ function failingDatabase(error: Error): Database {
     prisma: failing as PrismaClient,
     migrate: () => Promise.reject(error),
     ping: () => Promise.reject(error),
+    pendingMigrations: () => Promise.reject(error),
     listen: () => ({ ready: Promise.resolve(), close: async () => {} }),
     poolStats: () => ({ size: 0, inUse: 0, waiting: 0 }),
     close: async () => {},

@@ -108,6 +108,7 @@ describe('database failures become 503 with Retry-After', () => {
       prisma: failing as PrismaClient,
       migrate: () => Promise.reject(lost),
       ping: () => Promise.reject(lost),
+      pendingMigrations: () => Promise.reject(lost),
       listen: () => ({ ready: Promise.resolve(), close: async () => {} }),
       poolStats: () => ({ size: 0, inUse: 0, waiting: 0 }),
       close: async () => {},

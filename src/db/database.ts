@@ -10,7 +10,7 @@ import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { listenEmbedded, listenPostgres, type Listener, type NotificationHandler } from './listener.ts';
-import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
+import { migrate, pendingMigrations, type Migration, type MigrationConnection } from './migrator.ts';
 import { countStatements, type StatementListener } from './statementCounter.ts';
 import { bothListeners, statementRecorder } from './statementLog.ts';
 
@@ -23,6 +23,8 @@ export interface Database {
   migrate(migrations?: Migration[]): Promise<string[]>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
+  /** Migrations of this release (or those given) not yet applied; throws when the database cannot answer. */
+  pendingMigrations(migrations?: Migration[]): Promise<string[]>;
   /** Hears NOTIFY on `channel` (a dedicated connection on PostgreSQL that reconnects by itself). */
   listen(channel: string, onPayload: NotificationHandler, onState?: (state: 'lost' | 'listening') => void): Listener;
   /** Connections: open, busy with a query, and requests waiting for one (metrics). */
@@ -100,6 +102,14 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     async ping() {
       await pool.query('SELECT 1');
     },
+    pendingMigrations: (migrations) =>
+      pendingMigrations(
+        {
+          query: async <T>(sql: string, params?: unknown[]) => (await pool.query(sql, params)).rows as T[],
+          exec: async (sql: string) => void (await pool.query(sql)),
+        },
+        migrations,
+      ),
     listen: (channel, onPayload, onState) =>
       listenPostgres(url, channel, onPayload, {
         connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
@@ -194,6 +204,7 @@ export async function openEmbedded(dataDir: string | undefined, options: OpenOpt
     async ping() {
       await db.query('SELECT 1');
     },
+    pendingMigrations: (migrations) => pendingMigrations(pgliteConnection(db), migrations),
     listen: (channel, onPayload) => listenEmbedded(db, channel, onPayload),
     // One in-process connection; queries queue inside PGlite, which does not say how many wait.
     poolStats: () => ({ size: 1, inUse: 0, waiting: 0 }),

@@ -54,6 +54,20 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   );
 }
 
+/** Names of `migrations` (default: this release's) not applied, or applied and not finished, in `conn`'s database. */
+export async function pendingMigrations(conn: MigrationConnection, migrations?: Migration[]): Promise<string[]> {
+  const all = migrations ?? (await readMigrations());
+  const [table] = await conn.query<{ present: boolean }>(
+    `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`,
+  );
+  if (!table?.present) return all.map((m) => m.name);
+  const rows = await conn.query<{ migration_name: string }>(
+    'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  );
+  const applied = new Set(rows.map((r) => r.migration_name));
+  return all.map((m) => m.name).filter((name) => !applied.has(name));
+}
+
 interface AppliedRow {
   migration_name: string;
   checksum: string;

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 
 import { DEFAULTS } from '../config.ts';
@@ -13,7 +14,9 @@ import { connectionOf } from './clientIp.ts';
 import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
-import { healthResponse } from './health.ts';
+import { healthResponse, readyResponse } from './health.ts';
+import { isLocalRequest } from './loopback.ts';
+import { createLogger, requestLogPlugin, type Logger } from './logging.ts';
 import { Metrics, type MetricsOptions } from './metrics.ts';
 import { createTrackHandler } from './track.ts';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
@@ -39,6 +42,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** GET /metrics (Prometheus); on without a token when omitted. */
   metrics?: MetricsOptions;
+  /** Request lines and server errors; omitted: warnings and errors only. */
+  logger?: Logger;
 }
 
 export type App = YogaServerInstance<Record<string, never>, Context> & {
@@ -52,6 +57,7 @@ export type App = YogaServerInstance<Record<string, never>, Context> & {
 
 /** Builds the HTTP application (GraphQL, /health). It does not listen. */
 export function createApp(options: AppOptions): App {
+  const log = options.logger ?? createLogger({ production: options.production, level: 'warn' });
   const metrics = new Metrics(options.metrics ?? DEFAULTS.metrics, {
     poolStats: () => options.database.poolStats(),
     liveSubscribers: () => services.live.subscriberCount,
@@ -85,6 +91,7 @@ export function createApp(options: AppOptions): App {
   const routes: Plugin = {
     async onRequest({ url, request, serverContext, endResponse }) {
       if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+      else if (url.pathname === '/ready') endResponse(await readyResponse(options.database));
       // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
       else if (url.pathname === '/track') endResponse(await track(request, connectionOf(serverContext)));
     },
@@ -95,14 +102,23 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/yoga-health',
     landingPage: false,
-    logging: logger(options.production),
+    logging: yogaLogger(log),
     maskedErrors: { maskError, isDev: !options.production },
-    graphiql: {
-      title: 'groupgraph',
-      headers: options.production ? undefined : JSON.stringify(options.graphiqlHeaders ?? {}),
-      defaultQuery: DEFAULT_QUERY,
+    // GraphiQL's scripts, styles and workers come inline in the page (no CDN), so it works offline.
+    renderGraphiQL,
+    // The key is prefilled only outside production and only for a browser on this machine.
+    graphiql: (request, serverContext) => {
+      const remoteAddress = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req
+        ?.socket?.remoteAddress;
+      const prefill = !options.production && options.graphiqlHeaders && isLocalRequest(request, remoteAddress);
+      return {
+        title: 'groupgraph',
+        headers: prefill ? JSON.stringify(options.graphiqlHeaders) : undefined,
+        defaultQuery: DEFAULT_QUERY,
+      };
     },
     plugins: [
+      requestLogPlugin(log),
       metrics.plugin(),
       routes,
       dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),
@@ -148,13 +164,17 @@ function forOperator(arg: unknown): boolean {
   return !coded || coded.code === 'UNAVAILABLE';
 }
 
-function logger(production: boolean) {
+/** Yoga's own messages, through the server's logger. */
+function yogaLogger(log: Logger) {
+  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ');
   return {
-    debug: () => {},
-    info: production ? () => {} : (...args: unknown[]) => console.info(...args),
-    warn: (...args: unknown[]) => console.warn(...args),
+    debug: (...args: unknown[]) => log.debug(text(args)),
+    info: (...args: unknown[]) => log.info(text(args)),
+    warn: (...args: unknown[]) => log.warn(text(args)),
     error: (...args: unknown[]) => {
-      if (args.some(forOperator)) console.error(...args);
+      if (!args.some(forOperator)) return;
+      const err = args.find((a): a is Error => a instanceof Error);
+      log.error(err ? { err } : {}, text(args));
     },
   };
 }
