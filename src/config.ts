@@ -12,7 +12,7 @@ export interface Config {
   /** RATE_LIMIT_PER_SECOND (0 = off), RATE_LIMIT_BURST, REDIS_URL (share buckets between processes). */
   rateLimit: { perSecond: number; burst: number; redisUrl?: string };
   /**
-   * AUTH_FAILURE_RATE_LIMIT_PER_SECOND / _BURST: per client IP, failed (and
+   * AUTH_RATE_LIMIT_PER_SECOND / _BURST: per client IP, failed (and
    * first-time) authentication attempts, each of which may cost a scrypt run.
    */
   authFailureRateLimit: { perSecond: number; burst: number };
@@ -43,7 +43,8 @@ export const DEFAULTS = {
   authFailureRateLimit: { perSecond: 5, burst: 20 },
   maxJsonDepth: 64,
   port: 4000,
-  host: '0.0.0.0',
+  /** Outside production only this machine can connect; production listens on every interface. */
+  host: { development: '127.0.0.1', production: '0.0.0.0' },
   dataDir: '.data',
   databasePoolSize: 10,
   databaseConnectTimeoutMs: 5000,
@@ -84,16 +85,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureRateLimit: {
       perSecond: integer(
         env,
-        'AUTH_FAILURE_RATE_LIMIT_PER_SECOND',
+        'AUTH_RATE_LIMIT_PER_SECOND',
         DEFAULTS.authFailureRateLimit.perSecond,
         0,
         1_000_000,
       ),
-      burst: integer(env, 'AUTH_FAILURE_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
+      burst: integer(env, 'AUTH_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
     },
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULTS.maxJsonDepth, 1, 10_000),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
-    host: env.HOST || DEFAULTS.host,
+    host: env.HOST || (env.NODE_ENV === 'production' ? DEFAULTS.host.production : DEFAULTS.host.development),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || DEFAULTS.dataDir),
     production: env.NODE_ENV === 'production',

@@ -14,6 +14,7 @@ import { dashboardRoutes } from './dashboard.ts';
 import { codedError, maskError } from './errors.ts';
 import { hardeningPlugins, type HardeningOptions } from './hardening.ts';
 import { healthResponse } from './health.ts';
+import { isLocalRequest } from './loopback.ts';
 import { createTrackHandler } from './track.ts';
 import { createRateLimiter, type RateLimitOptions, type RateLimiter } from './rateLimit.ts';
 
@@ -84,11 +85,18 @@ export function createApp(options: AppOptions): App {
     landingPage: false,
     logging: logger(options.production),
     maskedErrors: { maskError, isDev: !options.production },
-    graphiql: {
+    // The development root key goes only to a browser on this machine that
+    // talks to it by a loopback name (see loopback.ts), never in production.
+    graphiql: (request, serverContext) => ({
       title: 'groupgraph',
-      headers: options.production ? undefined : JSON.stringify(options.graphiqlHeaders ?? {}),
+      headers:
+        !options.production &&
+        options.graphiqlHeaders &&
+        isLocalRequest(request, connectionOf(serverContext).remoteAddress)
+          ? JSON.stringify(options.graphiqlHeaders)
+          : undefined,
       defaultQuery: DEFAULT_QUERY,
-    },
+    }),
     plugins: [
       routes,
       dashboardRoutes({ production: options.production, bootstrapHeaders: options.graphiqlHeaders }),

@@ -17,6 +17,7 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; wholeRequest: boo
   FORBIDDEN: { status: 403, wholeRequest: false },
   NOT_FOUND: { status: 404, wholeRequest: false },
   PAYLOAD_TOO_LARGE: { status: 413, wholeRequest: true },
+  QUERY_LIMIT_EXCEEDED: { status: 400, wholeRequest: true },
   RATE_LIMITED: { status: 429, wholeRequest: true },
   UNAVAILABLE: { status: 503, wholeRequest: true },
 };

@@ -1,0 +1,278 @@
+// Hostile requests, one block per weakness found by an outside attack on the
+// server: each case sends the attack over real HTTP and asserts the server
+// refuses it with a coded error, without stalling or leaking.
+import { request as httpRequest } from 'node:http';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../src/config.ts';
+import { createApp, type App, type AppOptions } from '../src/http/app.ts';
+import { listen, type RunningServer } from '../src/http/server.ts';
+import { KeyService, type CreatedKey } from '../src/services/keys.ts';
+import { useTestApp } from './helpers/app.ts';
+import { createServerStorage } from './helpers/db.ts';
+import { keyHeaders } from './helpers/http.ts';
+import { runCli, startServer } from './helpers/process.ts';
+
+const t = useTestApp({ transport: 'http' });
+
+/** A server over the file's database with its own options; closed after the file. */
+const servers: { server: RunningServer; app: App }[] = [];
+async function serverWith(options: Partial<AppOptions> = {}) {
+  const app = createApp({ database: t.db, production: false, ...options });
+  const server = await listen(app, 0, '127.0.0.1');
+  servers.push({ server, app });
+  return server.url;
+}
+afterAll(async () => {
+  for (const { server, app } of servers) {
+    await server.close();
+    await app.rateLimiter.close();
+    await app.authFailureLimiter.close();
+  }
+});
+
+interface RawAnswer {
+  status: number;
+  body: any;
+}
+
+/**
+ * One request through node:http, which lets a test set any Host header and
+ * send a body that never ends: `open` writes the first bytes and keeps the
+ * request open, so an answer can only come from a server that did not wait
+ * for the rest of the body. (A server that waits would hit `timeoutMs`.)
+ */
+function raw(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array; open?: string },
+  timeoutMs = 30_000,
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: options.method ?? 'POST',
+        headers: options.headers,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          clearTimeout(timer);
+          req.destroy();
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // HTML (GraphiQL) stays text
+          }
+          resolve({ status: res.statusCode!, body });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    if (options.open !== undefined) req.write(options.open);
+    else req.end(options.body);
+  });
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' };
+
+/** The slowest /health answer while `attack` runs (polled back to back). */
+async function healthLatencyDuring(url: string, attack: Promise<unknown>): Promise<number> {
+  let done = false;
+  void attack.finally(() => (done = true));
+  let worst = 0;
+  do {
+    const started = performance.now();
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    worst = Math.max(worst, performance.now() - started);
+  } while (!done);
+  await attack;
+  return worst;
+}
+
+describe('1. unauthenticated and deep bodies cannot stall the server', () => {
+  const DEPTH = 2_500_000; // 5 MB of brackets: what froze the server for 5 s
+
+  // The start of the 5 MB body that froze the server; the rest never comes.
+  const deepStart = `{"query":"{__typename}","variables":{"p":${'['.repeat(100_000)}`;
+
+  it('a request without a key gets 401 from its headers, before its body is read', async () => {
+    const answer = await raw(`${t.url}/graphql`, {
+      headers: { ...JSON_HEADERS, 'transfer-encoding': 'chunked' },
+      open: deepStart,
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a key holder’s deep body is refused with 400 at the depth bound, before the rest arrives', async () => {
+    const answer = await raw(`${t.url}/graphql`, {
+      headers: { ...JSON_HEADERS, ...keyHeaders(t.rootKey), 'transfer-encoding': 'chunked' },
+      open: deepStart,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors[0].extensions.code).toBe('VALIDATION_FAILED');
+    expect(answer.body.errors[0].message).toMatch(/deeper than 64 levels/);
+  });
+
+  it('JSON as deep as the bound passes; one level more does not; brackets in strings do not count', async () => {
+    const url = await serverWith({ maxJsonDepth: 8 });
+    const send = (body: string) =>
+      raw(`${url}/graphql`, { headers: { ...JSON_HEADERS, ...keyHeaders(t.rootKey) }, body });
+    // {"query":…,"variables":{"p": 6 brackets}} is 8 deep.
+    const ok = await send(`{"query":"{__typename}","variables":{"p":[[[[[[]]]]]]}}`);
+    expect(ok).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+    const deep = await send(`{"query":"{__typename}","variables":{"p":[[[[[[[]]]]]]]}}`);
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0].extensions).toMatchObject({ code: 'VALIDATION_FAILED', limit: 8 });
+    const quoted = await send(JSON.stringify({ query: '{ __typename }', variables: { p: '[[[[[[[[[[{{{{{{{\\"[[[' } }));
+    expect(quoted.status).toBe(200);
+  });
+
+  it('POST /track with a browser key refuses a deeply nested body before the rest arrives', async () => {
+    const key = await t.createKey('write');
+    await new KeyService(t.db.prisma).addAllowedOrigins(key.projectId, ['https://app.example.com']);
+    const answer = await raw(`${t.url}/track`, {
+      headers: {
+        'content-type': 'application/json',
+        'openpanel-client-id': key.clientId,
+        origin: 'https://app.example.com',
+        'transfer-encoding': 'chunked',
+      },
+      open: `{"type":"track","payload":{"name":"x","properties":{"p":${'['.repeat(100_000)}`,
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('VALIDATION_FAILED');
+  });
+
+  it('/health answers within 100 ms while deep bodies, with and without a key, are sent to a server process', async () => {
+    // A server of its own: in this process, the test's own work (5 MB strings
+    // and their garbage) would be measured too.
+    const storage = await createServerStorage();
+    const server = await startServer(storage.env, { timeoutMs: 120_000 });
+    try {
+      const root = JSON.parse(
+        (await runCli(['keys', 'create', '--project', 'attacked', '--mode', 'root', '--json'], storage.env)).stdout,
+      ) as CreatedKey;
+      const writer = JSON.parse(
+        (await runCli(['keys', 'create', '--project', 'attacked', '--mode', 'write', '--json'], storage.env)).stdout,
+      ) as CreatedKey;
+      await runCli(['origins', 'add', '--project', 'attacked', 'https://app.example.com'], storage.env);
+
+      const graphqlBody = Buffer.from(
+        `{"query":"{__typename}","variables":{"p":${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}}}`,
+      );
+      const trackDepth = 500 * 1024; // just under 1 MiB, the most POST /track takes
+      const trackBody = Buffer.from(
+        `{"type":"track","payload":{"name":"x","properties":{"p":${'['.repeat(trackDepth)}${']'.repeat(trackDepth)}}}}`,
+      );
+      const graphql = (headers: Record<string, string>) =>
+        raw(`${server.url}/graphql`, { headers: { ...JSON_HEADERS, ...headers }, body: graphqlBody }).then(
+          (a) => a.status,
+        );
+      const track = () =>
+        raw(`${server.url}/track`, {
+          headers: {
+            'content-type': 'application/json',
+            'openpanel-client-id': writer.clientId,
+            origin: 'https://app.example.com',
+          },
+          body: trackBody,
+        }).then((a) => a.status);
+      // The key is verified once beforehand, as a key in use would be.
+      expect(await graphql(keyHeaders(root))).toBe(400);
+
+      const attack = Promise.all([
+        graphql({}),
+        graphql(keyHeaders(root)),
+        track(),
+        graphql({}),
+        graphql(keyHeaders(root)),
+      ]);
+      const worst = await healthLatencyDuring(server.url, attack);
+      console.log(`slowest /health during the attack: ${worst.toFixed(1)} ms`);
+      expect(await attack).toEqual([401, 400, 400, 401, 400]);
+      expect(worst).toBeLessThan(100);
+    } finally {
+      await server.stop();
+      await storage.dispose();
+    }
+  }, 300_000);
+
+  it('a flood of wrong secrets from one IP gets 429 before scrypt runs; a verified key goes on', async () => {
+    // Refilling one token every 100 s: nothing refills while the test runs.
+    const url = await serverWith({ authFailureRateLimit: { perSecond: 0.01, burst: 5 } });
+    const verified = await t.createKey('read');
+    const ask = (key: Pick<CreatedKey, 'clientId' | 'clientSecret'>) =>
+      fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...keyHeaders(key) },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      }).then(async (r) => ({ status: r.status, code: ((await r.json()) as any).errors?.[0]?.extensions?.code }));
+    // Verified once (this costs its IP a token, given back on success).
+    expect((await ask(verified)).status).toBe(200);
+
+    const wrong = { clientId: verified.clientId, clientSecret: 'sec_wrong' };
+    const flood = await Promise.all(Array.from({ length: 30 }, () => ask(wrong)));
+    const refused = flood.filter((r) => r.status === 429);
+    // At most the burst (5) ran scrypt; the rest were refused before it.
+    expect(flood.filter((r) => r.status === 401).length).toBeLessThanOrEqual(6);
+    expect(refused.length).toBeGreaterThanOrEqual(24);
+    expect(refused.every((r) => r.code === 'RATE_LIMITED')).toBe(true);
+    // Missing credentials count too.
+    const anonymous = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-graphql-yoga-csrf': '1' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(anonymous.status).toBe(429);
+    // The key verified before the flood is still served from the same IP.
+    expect(await ask(verified)).toEqual({ status: 200, code: undefined });
+  });
+});
+
+describe('2. the development root key is not served to anyone', () => {
+  let url: string;
+  let bootstrap: CreatedKey;
+  beforeAll(async () => {
+    bootstrap = await t.createKey('root');
+    url = await serverWith({ graphiqlHeaders: keyHeaders(bootstrap) });
+  });
+
+  const graphiql = async (headers: Record<string, string> = {}) =>
+    String((await raw(`${url}/graphql`, { method: 'GET', headers: { accept: 'text/html', ...headers } })).body);
+
+  it('GraphiQL is prefilled for a browser on this machine only', async () => {
+    expect(await graphiql()).toContain(bootstrap.clientSecret);
+    // A page that rebinds its own DNS name to 127.0.0.1 sends its own Host.
+    expect(await graphiql({ host: 'attacker.example' })).not.toContain(bootstrap.clientSecret);
+    // A reverse proxy on this machine relays someone else.
+    expect(await graphiql({ 'x-forwarded-for': '203.0.113.9' })).not.toContain(bootstrap.clientSecret);
+    // No socket at all (in-process): not known to be local.
+    const inProcess = servers.at(-1)!.app;
+    const html = await (await inProcess.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } })).text();
+    expect(html).toContain('groupgraph');
+    expect(html).not.toContain(bootstrap.clientSecret);
+  });
+
+  it('HOST defaults to 127.0.0.1 outside production and to every interface in production', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'production' }).host).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+});
