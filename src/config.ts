@@ -29,6 +29,10 @@ export interface Config {
   databasePoolSize: number;
   /** How long a new PostgreSQL connection may take before the request fails as UNAVAILABLE. */
   databaseConnectTimeoutMs: number;
+  /** STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer (answered as a coded error). */
+  statementTimeoutMs: number;
+  /** ANALYSIS_CONCURRENCY_PER_PROJECT: analysis queries one project may run at once; more wait briefly, then 429. */
+  analysisConcurrencyPerProject: number;
   /** Most events one trackBatch call may carry. */
   trackBatchMax: number;
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
@@ -48,6 +52,8 @@ export const DEFAULTS = {
   dataDir: '.data',
   databasePoolSize: 10,
   databaseConnectTimeoutMs: 5000,
+  statementTimeoutMs: 15_000,
+  analysisConcurrencyPerProject: 2,
   trackBatchMax: 1000,
   trustProxy: false,
 } as const;
@@ -83,13 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisUrl: env.REDIS_URL || undefined,
     },
     authFailureRateLimit: {
-      perSecond: integer(
-        env,
-        'AUTH_RATE_LIMIT_PER_SECOND',
-        DEFAULTS.authFailureRateLimit.perSecond,
-        0,
-        1_000_000,
-      ),
+      perSecond: integer(env, 'AUTH_RATE_LIMIT_PER_SECOND', DEFAULTS.authFailureRateLimit.perSecond, 0, 1_000_000),
       burst: integer(env, 'AUTH_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
     },
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULTS.maxJsonDepth, 1, 10_000),
@@ -105,6 +105,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       DEFAULTS.databaseConnectTimeoutMs,
       100,
       600_000,
+    ),
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', DEFAULTS.statementTimeoutMs, 100, 3_600_000),
+    analysisConcurrencyPerProject: integer(
+      env,
+      'ANALYSIS_CONCURRENCY_PER_PROJECT',
+      DEFAULTS.analysisConcurrencyPerProject,
+      1,
+      1000,
     ),
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),

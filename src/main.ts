@@ -63,6 +63,9 @@ export async function serve(config: Config): Promise<void> {
     hardening: { introspection: config.introspection, maxBodyBytes: config.maxBodyBytes },
     rateLimit: config.rateLimit,
     trackBatchMax: config.trackBatchMax,
+    analysisConcurrencyPerProject: config.analysisConcurrencyPerProject,
+    authFailureRateLimit: config.authFailureRateLimit,
+    maxJsonDepth: config.maxJsonDepth,
     trustProxy: config.trustProxy,
   });
   const server = await listen(app, config.port, config.host);

@@ -38,7 +38,16 @@ export interface PostgresOptions extends OpenOptions {
   poolSize?: number;
   /** How long opening a connection may take before the query fails. */
   connectTimeoutMs?: number;
+  /**
+   * PostgreSQL cancels a statement running longer (statement_timeout); the
+   * client gives up on an answer a little later still (a connection that went
+   * silent, e.g. a network partition, would otherwise hold the request).
+   */
+  statementTimeoutMs?: number;
 }
+
+/** Slack between the server's statement_timeout and the client's own wait for an answer. */
+const CLIENT_TIMEOUT_SLACK_MS = 5_000;
 
 /**
  * The ingest statement (services/ingest.ts, one fixed text) is prepared once per
@@ -57,6 +66,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     connectionString: url,
     max: options.poolSize ?? DEFAULTS.databasePoolSize,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs,
+    query_timeout: (options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs) + CLIENT_TIMEOUT_SLACK_MS,
+    keepAlive: true,
   });
   // An idle client losing its connection must not crash the process; the next
   // query gets a fresh connection or a clear error.
@@ -146,6 +158,7 @@ export interface DatabaseConfig {
   dataDir: string;
   databasePoolSize: number;
   databaseConnectTimeoutMs?: number;
+  statementTimeoutMs?: number;
 }
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -155,6 +168,7 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
           ...options,
           poolSize: config.databasePoolSize,
           connectTimeoutMs: config.databaseConnectTimeoutMs,
+          statementTimeoutMs: config.statementTimeoutMs,
         }),
       )
     : openEmbedded(config.dataDir, options);

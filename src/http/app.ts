@@ -35,6 +35,8 @@ export interface AppOptions {
   maxJsonDepth?: number;
   /** Most events one trackBatch may carry. */
   trackBatchMax?: number;
+  /** Analysis queries one project may run at once. */
+  analysisConcurrencyPerProject?: number;
   /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP. */
   trustProxy?: boolean;
 }
@@ -48,6 +50,7 @@ export type App = YogaServerInstance<Record<string, never>, Context> & {
 export function createApp(options: AppOptions): App {
   const services = createServices(options.database.prisma, {
     trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
+    analysisConcurrencyPerProject: options.analysisConcurrencyPerProject ?? DEFAULTS.analysisConcurrencyPerProject,
   });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
   const authFailureLimiter = createRateLimiter(

@@ -37,12 +37,30 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed' || e.kind === 'SocketTimeout') return true;
     if (
       typeof e.message === 'string' &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
+      /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
         e.message,
       )
     )
       return true;
     current = e.cause;
+  }
+  return false;
+}
+
+/** Whether the error or one of its causes carries this PostgreSQL code (SQLSTATE). */
+function hasCode(error: unknown, code: string): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    if (e.code === code || e.originalCode === code) return true;
+    current = e.cause ?? e.meta?.driverAdapterError;
   }
   return false;
 }
@@ -55,6 +73,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  */
 export function codedError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  if (hasCode(error, '57014')) {
+    return new AppError(
+      'QUERY_LIMIT_EXCEEDED',
+      'The query ran into the statement time limit (STATEMENT_TIMEOUT_MS) and was cancelled; ask for less (a shorter range, fewer series)',
+      { limit: 'statementTimeoutMs' },
+    );
+  }
   if ((error as { code?: unknown } | null)?.code === 'P2025')
     return new AppError('NOT_FOUND', 'The record no longer exists');
   if (error instanceof PothosValidationError) return new AppError('VALIDATION_FAILED', error.message);

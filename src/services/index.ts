@@ -9,6 +9,7 @@ import { KeyService } from './keys.ts';
 import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
+import { ProjectConcurrency } from './projectConcurrency.ts';
 import { SessionService } from './sessions.ts';
 
 /** The domain services bound to one database. Resolvers reach the data only through these. */
@@ -34,10 +35,15 @@ export interface Services {
 export interface ServiceOptions {
   /** Most events one trackBatch may carry. */
   trackBatchMax: number;
+  /** Analysis queries one project may run at once (the rest wait briefly, then RATE_LIMITED). */
+  analysisConcurrencyPerProject?: number;
 }
 
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
-  const aggregation = new AggregationService(prisma);
+  const aggregation = new AggregationService(
+    prisma,
+    options.analysisConcurrencyPerProject ? new ProjectConcurrency(options.analysisConcurrencyPerProject) : undefined,
+  );
   const groups = new GroupService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax });
   const memberships = new MembershipService(prisma);
