@@ -33,6 +33,8 @@ export interface Config {
   statementTimeoutMs: number;
   /** ANALYSIS_CONCURRENCY_PER_PROJECT: analysis queries one project may run at once; more wait briefly, then 429. */
   analysisConcurrencyPerProject: number;
+  /** REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS: what one HTTP client may hold. */
+  connections: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number };
   /** Most events one trackBatch call may carry. */
   trackBatchMax: number;
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
@@ -54,6 +56,7 @@ export const DEFAULTS = {
   databaseConnectTimeoutMs: 5000,
   statementTimeoutMs: 15_000,
   analysisConcurrencyPerProject: 2,
+  connections: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1_000 },
   trackBatchMax: 1000,
   trustProxy: false,
 } as const;
@@ -114,6 +117,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
       1000,
     ),
+    connections: {
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', DEFAULTS.connections.requestTimeoutMs, 1_000, 3_600_000),
+      headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', DEFAULTS.connections.headersTimeoutMs, 1_000, 3_600_000),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', DEFAULTS.connections.maxConnections, 1, 1_000_000),
+    },
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
   };

@@ -68,7 +68,7 @@ export async function serve(config: Config): Promise<void> {
     maxJsonDepth: config.maxJsonDepth,
     trustProxy: config.trustProxy,
   });
-  const server = await listen(app, config.port, config.host);
+  const server = await listen(app, config.port, config.host, config.connections);
   console.log(`Dashboard at ${server.url}/`);
   console.log(`groupgraph serving GraphiQL at ${server.url}/graphql (database: ${database.kind})`);
 

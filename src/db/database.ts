@@ -8,6 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { secureDataDir } from './dataDirPermissions.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
 import { countStatements, type StatementListener } from './statementCounter.ts';
@@ -129,6 +130,7 @@ function pgliteConnection(db: PGlite): MigrationConnection {
  * without one it lives in memory (tests).
  */
 export async function openEmbedded(dataDir: string | undefined, options: OpenOptions = {}): Promise<Database> {
+  if (dataDir) secureDataDir(dataDir);
   const lock = dataDir ? acquireDataDirLock(dataDir) : undefined;
   let db: PGlite;
   try {

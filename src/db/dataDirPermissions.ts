@@ -1,0 +1,38 @@
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The embedded database's directory holds key hashes (in tables and in the
+ * WAL) and the development root key: readable by this user only. The
+ * directory is created 0700; what is in it already is brought to 0700
+ * (directories) and 0600 (files) with a warning, since that means it was
+ * readable by others until now. New files are created 0600 because the
+ * process's umask is narrowed to 077: PGlite creates its files through Node's
+ * fs with the umask's defaults, and has no mode option of its own.
+ */
+export function secureDataDir(dataDir: string): void {
+  process.umask(0o077);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const fixed = tighten(dataDir);
+  if (fixed > 0) {
+    console.warn(
+      `DATA_DIR ${dataDir}: ${fixed} files or directories were readable by other users; now readable by this user only (0700 directories, 0600 files)`,
+    );
+  }
+}
+
+/** chmods what is too open under `target`, itself included; returns how many it changed. */
+function tighten(target: string): number {
+  const stat = lstatSync(target);
+  if (stat.isSymbolicLink()) return 0;
+  let fixed = 0;
+  const wanted = stat.isDirectory() ? 0o700 : 0o600;
+  if ((stat.mode & 0o777) !== wanted && (stat.mode & 0o077) !== 0) {
+    chmodSync(target, wanted);
+    fixed++;
+  }
+  if (stat.isDirectory()) {
+    for (const entry of readdirSync(target)) fixed += tighten(path.join(target, entry));
+  }
+  return fixed;
+}
