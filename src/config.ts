@@ -55,7 +55,7 @@ export const DEFAULTS = {
   databasePoolSize: 10,
   databaseConnectTimeoutMs: 5000,
   statementTimeoutMs: 15_000,
-  analysisConcurrencyPerProject: 2,
+  analysisConcurrencyPerProject: 4,
   connections: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1_000 },
   trackBatchMax: 1000,
   trustProxy: false,

@@ -14,7 +14,7 @@ export class ProjectConcurrency {
 
   constructor(
     readonly limit: number,
-    private readonly maxWaitMs = 2_000,
+    private readonly maxWaitMs = 5_000,
   ) {}
 
   async run<T>(projectId: string, work: () => Promise<T>): Promise<T> {
