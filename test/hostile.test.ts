@@ -439,3 +439,30 @@ describe('9. the embedded data directory is private', () => {
     }
   });
 });
+
+describe('5. batch limits count the whole request, before coercion', () => {
+  it('aliases of trackBatch add up; over the limit nothing is stored', async () => {
+    const url = await serverWith({ trackBatchMax: 10 });
+    const key = await t.createKey('write');
+    const events = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({ name: 'x', id: `${prefix}${i}` }));
+    const answer = await raw(`${url}/graphql`, {
+      headers: { ...JSON_HEADERS, ...keyHeaders(key) },
+      body: JSON.stringify({
+        query:
+          'mutation($a: [TrackInput!]!, $b: [TrackInput!]!) { a: trackBatch(events: $a) { accepted } b: trackBatch(events: $b) { accepted } }',
+        variables: { a: events(6, 'a'), b: events(6, 'b') },
+      }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors[0].extensions).toMatchObject({ code: 'VALIDATION_FAILED', maxBatchSize: 10 });
+    expect(answer.body.errors[0].message).toMatch(/at most 10 events per request .* got 12/);
+    expect(await t.db.prisma.event.count({ where: { projectId: key.projectId } })).toBe(0);
+    // Inline lists count too; within the limit the batch goes through.
+    const inline = await raw(`${url}/graphql`, {
+      headers: { ...JSON_HEADERS, ...keyHeaders(key) },
+      body: JSON.stringify({ query: 'mutation { trackBatch(events: [{ name: "x" }, { name: "y" }]) { accepted } }' }),
+    });
+    expect(inline.body).toEqual({ data: { trackBatch: { accepted: 2 } } });
+  });
+});

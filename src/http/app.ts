@@ -8,6 +8,7 @@ import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import { createServices } from '../services/index.ts';
 import { createRequestAuthenticator } from './authenticate.ts';
+import { batchLimit } from './batchLimit.ts';
 import { authenticateFirst } from './authenticateFirst.ts';
 import { connectionOf } from './clientIp.ts';
 import { dashboardRoutes } from './dashboard.ts';
@@ -109,6 +110,7 @@ export function createApp(options: AppOptions): App {
         production: options.production,
       }),
       gate.plugin,
+      batchLimit(options.trackBatchMax ?? DEFAULTS.trackBatchMax),
     ],
     // What this throws (bad credentials, rate limit, database down) reaches
     // maskError like a resolver's error, so it keeps its code and HTTP status.
