@@ -76,7 +76,7 @@ export function createApp(options: AppOptions): App {
 
   const routes: Plugin = {
     async onRequest({ url, request, serverContext, endResponse }) {
-      if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+      if (url.pathname === '/health') endResponse(await healthResponse(options.database, rateLimiter.state()));
       // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
       else if (url.pathname === '/track') endResponse(await track(request, connectionOf(serverContext)));
     },
