@@ -385,7 +385,7 @@ describe('8. slow clients cannot hold connections', () => {
           port: url.port,
           path: '/graphql',
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': 1_000_000 },
+          headers: { 'content-type': 'application/json', 'content-length': 1_000_000, ...keyHeaders(t.rootKey) },
         },
         (res) => {
           res.resume();
@@ -420,6 +420,8 @@ describe('9. the embedded data directory is private', () => {
       console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
       try {
         const db = await openEmbedded(dir);
+        // Other users cannot enter the directory, whatever PGlite writes in it meanwhile.
+        expect(lstatSync(dir).mode & 0o777).toBe(0o700);
         await db.migrate();
         await db.close();
       } finally {

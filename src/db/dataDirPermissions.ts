@@ -4,14 +4,13 @@ import path from 'node:path';
 /**
  * The embedded database's directory holds key hashes (in tables and in the
  * WAL) and the development root key: readable by this user only. The
- * directory is created 0700; what is in it already is brought to 0700
- * (directories) and 0600 (files) with a warning, since that means it was
- * readable by others until now. New files are created 0600 because the
- * process's umask is narrowed to 077: PGlite creates its files through Node's
- * fs with the umask's defaults, and has no mode option of its own.
+ * directory is created 0700 — which alone keeps other users out of everything
+ * below it — and what is in it already is brought to 0700 (directories) and
+ * 0600 (files) with a warning, since that means it was readable by others
+ * until now. PGlite writes its files 0666 whatever the umask and has no mode
+ * option, so `tightenDataDir` runs again after it opened and when it closes.
  */
 export function secureDataDir(dataDir: string): void {
-  process.umask(0o077);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const fixed = tighten(dataDir);
   if (fixed > 0) {
@@ -19,6 +18,11 @@ export function secureDataDir(dataDir: string): void {
       `DATA_DIR ${dataDir}: ${fixed} files or directories were readable by other users; now readable by this user only (0700 directories, 0600 files)`,
     );
   }
+}
+
+/** Brings everything under dataDir to 0700/0600 without a word (files PGlite just wrote). */
+export function tightenDataDir(dataDir: string): void {
+  tighten(dataDir);
 }
 
 /** chmods what is too open under `target`, itself included; returns how many it changed. */

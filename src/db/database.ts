@@ -8,7 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
-import { secureDataDir } from './dataDirPermissions.ts';
+import { secureDataDir, tightenDataDir } from './dataDirPermissions.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { migrate, type Migration, type MigrationConnection } from './migrator.ts';
 import { countStatements, type StatementListener } from './statementCounter.ts';
@@ -135,6 +135,7 @@ export async function openEmbedded(dataDir: string | undefined, options: OpenOpt
   let db: PGlite;
   try {
     db = dataDir ? await PGlite.create(`${dataDir}/pglite`) : await PGlite.create();
+    if (dataDir) tightenDataDir(dataDir);
   } catch (error) {
     lock?.release();
     throw error;
@@ -150,6 +151,7 @@ export async function openEmbedded(dataDir: string | undefined, options: OpenOpt
     async close() {
       await prisma.$disconnect();
       await db.close();
+      if (dataDir) tightenDataDir(dataDir);
       lock?.release();
     },
   };
