@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -12,8 +12,11 @@ import path from 'node:path';
  */
 export function secureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Files PGlite left 0666 inside a 0700 directory (after a crash) were never
+  // reachable by others: tighten them quietly; warn only if the door was open.
+  const wasOpen = (statSync(dataDir).mode & 0o077) !== 0;
   const fixed = tighten(dataDir);
-  if (fixed > 0) {
+  if (wasOpen && fixed > 0) {
     console.warn(
       `DATA_DIR ${dataDir}: ${fixed} files or directories were readable by other users; now readable by this user only (0700 directories, 0600 files)`,
     );
