@@ -15,7 +15,7 @@ export interface Config {
   /** RATE_LIMIT_PER_SECOND (0 = off), RATE_LIMIT_BURST, REDIS_URL (share buckets between processes). */
   rateLimit: { perSecond: number; burst: number; redisUrl?: string };
   /**
-   * AUTH_FAILURE_RATE_LIMIT_PER_SECOND / _BURST: per client IP, failed (and
+   * AUTH_RATE_LIMIT_PER_SECOND / _BURST: per client IP, failed (and
    * first-time) authentication attempts, each of which may cost a scrypt run.
    */
   authFailureRateLimit: { perSecond: number; burst: number };
@@ -32,6 +32,12 @@ export interface Config {
   databasePoolSize: number;
   /** How long a new PostgreSQL connection may take before the request fails as UNAVAILABLE. */
   databaseConnectTimeoutMs: number;
+  /** STATEMENT_TIMEOUT_MS: PostgreSQL cancels a statement running longer (answered as a coded error). */
+  statementTimeoutMs: number;
+  /** ANALYSIS_CONCURRENCY_PER_PROJECT: analysis queries one project may run at once; more wait briefly, then 429. */
+  analysisConcurrencyPerProject: number;
+  /** REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, MAX_CONNECTIONS: what one HTTP client may hold. */
+  connections: { requestTimeoutMs: number; headersTimeoutMs: number; maxConnections: number };
   /** Most events one trackBatch call may carry. */
   trackBatchMax: number;
   /** TRUST_PROXY=true: behind a reverse proxy, POST /track takes the client IP from X-Forwarded-For. */
@@ -52,10 +58,14 @@ export const DEFAULTS = {
   authFailureRateLimit: { perSecond: 5, burst: 20 },
   maxJsonDepth: 64,
   port: 4000,
-  host: '0.0.0.0',
+  /** Outside production only this machine can connect; production listens on every interface. */
+  host: { development: '127.0.0.1', production: '0.0.0.0' },
   dataDir: '.data',
   databasePoolSize: 10,
   databaseConnectTimeoutMs: 5000,
+  statementTimeoutMs: 15_000,
+  analysisConcurrencyPerProject: 4,
+  connections: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, maxConnections: 1_000 },
   trackBatchMax: 1000,
   trustProxy: false,
   metrics: { enabled: true },
@@ -100,18 +110,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisUrl: env.REDIS_URL || undefined,
     },
     authFailureRateLimit: {
-      perSecond: integer(
-        env,
-        'AUTH_FAILURE_RATE_LIMIT_PER_SECOND',
-        DEFAULTS.authFailureRateLimit.perSecond,
-        0,
-        1_000_000,
-      ),
-      burst: integer(env, 'AUTH_FAILURE_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
+      perSecond: integer(env, 'AUTH_RATE_LIMIT_PER_SECOND', DEFAULTS.authFailureRateLimit.perSecond, 0, 1_000_000),
+      burst: integer(env, 'AUTH_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
     },
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULTS.maxJsonDepth, 1, 10_000),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
-    host: env.HOST || DEFAULTS.host,
+    host: env.HOST || (env.NODE_ENV === 'production' ? DEFAULTS.host.production : DEFAULTS.host.development),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || DEFAULTS.dataDir),
     production: env.NODE_ENV === 'production',
@@ -123,6 +127,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       100,
       600_000,
     ),
+    statementTimeoutMs: integer(env, 'STATEMENT_TIMEOUT_MS', DEFAULTS.statementTimeoutMs, 100, 3_600_000),
+    analysisConcurrencyPerProject: integer(
+      env,
+      'ANALYSIS_CONCURRENCY_PER_PROJECT',
+      DEFAULTS.analysisConcurrencyPerProject,
+      1,
+      1000,
+    ),
+    connections: {
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', DEFAULTS.connections.requestTimeoutMs, 1_000, 3_600_000),
+      headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', DEFAULTS.connections.headersTimeoutMs, 1_000, 3_600_000),
+      maxConnections: integer(env, 'MAX_CONNECTIONS', DEFAULTS.connections.maxConnections, 1, 1_000_000),
+    },
     trackBatchMax: integer(env, 'TRACK_BATCH_MAX', DEFAULTS.trackBatchMax, 1, 100_000),
     trustProxy: boolean(env, 'TRUST_PROXY', DEFAULTS.trustProxy),
     statementLogDir: env.SQL_STATEMENT_LOG ? path.resolve(env.SQL_STATEMENT_LOG) : undefined,

@@ -12,9 +12,10 @@ import { KeyService, type CreatedKey } from './services/keys.ts';
 const BOOTSTRAP_KEY_FILE = 'default-root-key.json';
 
 /**
- * On a fresh embedded database: a `default` project and one root key, printed
- * once and kept (owner-readable only) in DATA_DIR so GraphiQL can be prefilled
- * on later starts during development.
+ * On a fresh embedded database: a `default` project and one root key, kept
+ * (owner-readable only) in DATA_DIR so GraphiQL can be prefilled on later
+ * starts during development. The secret is printed only to a terminal: output
+ * that goes to a file or a log collector says where the key is instead.
  */
 async function bootstrapKey(config: Config, keys: KeyService): Promise<CreatedKey | undefined> {
   if (config.databaseUrl) return undefined;
@@ -22,9 +23,13 @@ async function bootstrapKey(config: Config, keys: KeyService): Promise<CreatedKe
   if ((await keys.projectCount()) === 0) {
     const key = await keys.create('default', 'root', 'created on first start');
     writeFileSync(file, `${JSON.stringify(key, null, 2)}\n`, { mode: 0o600 });
-    console.log('Created project "default" with a root key (shown once; also saved in %s):', file);
-    console.log(`  openpanel-client-id:     ${key.clientId}`);
-    console.log(`  openpanel-client-secret: ${key.clientSecret}`);
+    if (process.stdout.isTTY) {
+      console.log('Created project "default" with a root key (shown once; also saved in %s):', file);
+      console.log(`  openpanel-client-id:     ${key.clientId}`);
+      console.log(`  openpanel-client-secret: ${key.clientSecret}`);
+    } else {
+      console.log('Created project "default" with a root key, saved (readable by this user only) in %s', file);
+    }
     return key;
   }
   if (!existsSync(file)) return undefined;
@@ -59,11 +64,14 @@ export async function serve(config: Config): Promise<void> {
     hardening: { introspection: config.introspection, maxBodyBytes: config.maxBodyBytes },
     rateLimit: config.rateLimit,
     trackBatchMax: config.trackBatchMax,
+    analysisConcurrencyPerProject: config.analysisConcurrencyPerProject,
+    authFailureRateLimit: config.authFailureRateLimit,
+    maxJsonDepth: config.maxJsonDepth,
     trustProxy: config.trustProxy,
     metrics: config.metrics,
     logger: createLogger({ production: config.production, level: config.logLevel }),
   });
-  const server = await listen(app, config.port, config.host);
+  const server = await listen(app, config.port, config.host, config.connections);
   console.log(`Dashboard at ${server.url}/`);
   console.log(`groupgraph serving GraphiQL at ${server.url}/graphql (database: ${database.kind})`);
 

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openEmbedded, openPostgres } from '../src/db/database.ts';
@@ -33,11 +36,13 @@ describe(`groupgraph command on ${engine}`, () => {
     try {
       expect(server.output()).toContain('Applied migrations: ');
       if (engine === 'pglite') {
-        // A fresh embedded database gets a default project and a printed root key.
-        const id = server.output().match(/openpanel-client-id:\s+(\S+)/)?.[1];
-        const secret = server.output().match(/openpanel-client-secret:\s+(\S+)/)?.[1];
-        expect(id && secret).toBeTruthy();
-        expect((await track(server.url, { clientId: id!, clientSecret: secret! }, 'org_default')).status).toBe(200);
+        // A fresh embedded database gets a default project and a root key. Its
+        // secret is printed only to a terminal; piped output names the file.
+        const file = path.join(env.DATA_DIR!, 'default-root-key.json');
+        expect(server.output()).toContain(file);
+        const { clientId, clientSecret } = JSON.parse(readFileSync(file, 'utf8'));
+        expect(server.output()).not.toContain(clientSecret);
+        expect((await track(server.url, { clientId, clientSecret }, 'org_default')).status).toBe(200);
       }
       const health = await fetch(`${server.url}/health`);
       expect(health.status).toBe(200);

@@ -150,7 +150,7 @@ describe('the vertical slice over real HTTP', () => {
   it('reports health with the database kind', async () => {
     const response = await fetch(`${t.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', database: t.db.kind });
+    expect(await response.json()).toEqual({ status: 'ok', database: t.db.kind, rateLimiting: 'in-process' });
   });
 
   it('serves GraphiQL to browsers without a key', async () => {

@@ -8,6 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 
 import { DEFAULTS } from '../config.ts';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { secureDataDir, tightenDataDir } from './dataDirPermissions.ts';
 import { acquireDataDirLock } from './dataDirLock.ts';
 import { listenEmbedded, listenPostgres, type Listener, type NotificationHandler } from './listener.ts';
 import { migrate, pendingMigrations, type Migration, type MigrationConnection } from './migrator.ts';
@@ -58,7 +59,16 @@ export interface PostgresOptions extends OpenOptions {
   poolSize?: number;
   /** How long opening a connection may take before the query fails. */
   connectTimeoutMs?: number;
+  /**
+   * PostgreSQL cancels a statement running longer (statement_timeout); the
+   * client gives up on an answer a little later still (a connection that went
+   * silent, e.g. a network partition, would otherwise hold the request).
+   */
+  statementTimeoutMs?: number;
 }
+
+/** Slack between the server's statement_timeout and the client's own wait for an answer. */
+const CLIENT_TIMEOUT_SLACK_MS = 5_000;
 
 /**
  * The ingest statement (services/ingest.ts, one fixed text) is prepared once per
@@ -77,6 +87,9 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
     connectionString: url,
     max: options.poolSize ?? DEFAULTS.databasePoolSize,
     connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
+    statement_timeout: options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs,
+    query_timeout: (options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs) + CLIENT_TIMEOUT_SLACK_MS,
+    keepAlive: true,
   });
   // An idle client losing its connection must not crash the process; the next
   // query gets a fresh connection or a clear error.
@@ -187,11 +200,13 @@ function embeddedStartParams(): string[] {
  * without one it lives in memory (tests).
  */
 export async function openEmbedded(dataDir: string | undefined, options: OpenOptions = {}): Promise<Database> {
+  if (dataDir) secureDataDir(dataDir);
   const lock = dataDir ? acquireDataDirLock(dataDir) : undefined;
   let db: PGlite;
   try {
     const options = { startParams: embeddedStartParams() };
     db = dataDir ? await PGlite.create(`${dataDir}/pglite`, options) : await PGlite.create(options);
+    if (dataDir) tightenDataDir(dataDir);
   } catch (error) {
     lock?.release();
     throw error;
@@ -211,6 +226,7 @@ export async function openEmbedded(dataDir: string | undefined, options: OpenOpt
     async close() {
       await prisma.$disconnect();
       await db.close();
+      if (dataDir) tightenDataDir(dataDir);
       lock?.release();
     },
   };
@@ -222,6 +238,7 @@ export interface DatabaseConfig {
   databasePoolSize: number;
   databaseConnectTimeoutMs?: number;
   statementLogDir?: string;
+  statementTimeoutMs?: number;
 }
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -232,6 +249,7 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
           ...options,
           poolSize: config.databasePoolSize,
           connectTimeoutMs: config.databaseConnectTimeoutMs,
+          statementTimeoutMs: config.statementTimeoutMs,
         }),
       )
     : openEmbedded(config.dataDir, options);

@@ -9,6 +9,7 @@ import { createLoaders } from '../graphql/loaders.ts';
 import { schema } from '../graphql/schema.ts';
 import { createServices } from '../services/index.ts';
 import { createRequestAuthenticator } from './authenticate.ts';
+import { batchLimit } from './batchLimit.ts';
 import { authenticateFirst } from './authenticateFirst.ts';
 import { connectionOf } from './clientIp.ts';
 import { dashboardRoutes } from './dashboard.ts';
@@ -38,6 +39,8 @@ export interface AppOptions {
   maxJsonDepth?: number;
   /** Most events one trackBatch may carry. */
   trackBatchMax?: number;
+  /** Analysis queries one project may run at once. */
+  analysisConcurrencyPerProject?: number;
   /** POST /track reads the client IP from X-Forwarded-For / X-Real-IP. */
   trustProxy?: boolean;
   /** GET /metrics (Prometheus); on without a token when omitted. */
@@ -66,6 +69,7 @@ export function createApp(options: AppOptions): App {
     trackBatchMax: options.trackBatchMax ?? DEFAULTS.trackBatchMax,
     listen: (channel, onPayload) => options.database.listen(channel, onPayload),
     onEvents: (outcome, count) => metrics.countEvents(outcome, count),
+    analysisConcurrencyPerProject: options.analysisConcurrencyPerProject ?? DEFAULTS.analysisConcurrencyPerProject,
   });
   const rateLimiter = createRateLimiter(options.rateLimit ?? DEFAULTS.rateLimit);
   const authFailureLimiter = createRateLimiter(
@@ -90,7 +94,7 @@ export function createApp(options: AppOptions): App {
 
   const routes: Plugin = {
     async onRequest({ url, request, serverContext, endResponse }) {
-      if (url.pathname === '/health') endResponse(await healthResponse(options.database));
+      if (url.pathname === '/health') endResponse(await healthResponse(options.database, rateLimiter.state()));
       else if (url.pathname === '/ready') endResponse(await readyResponse(options.database));
       // OpenPanel's SDKs post here (CORS preflights are answered by yoga before this).
       else if (url.pathname === '/track') endResponse(await track(request, connectionOf(serverContext)));
@@ -106,17 +110,18 @@ export function createApp(options: AppOptions): App {
     maskedErrors: { maskError, isDev: !options.production },
     // GraphiQL's scripts, styles and workers come inline in the page (no CDN), so it works offline.
     renderGraphiQL,
-    // The key is prefilled only outside production and only for a browser on this machine.
-    graphiql: (request, serverContext) => {
-      const remoteAddress = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req
-        ?.socket?.remoteAddress;
-      const prefill = !options.production && options.graphiqlHeaders && isLocalRequest(request, remoteAddress);
-      return {
-        title: 'groupgraph',
-        headers: prefill ? JSON.stringify(options.graphiqlHeaders) : undefined,
-        defaultQuery: DEFAULT_QUERY,
-      };
-    },
+    // The development root key goes only to a browser on this machine that
+    // talks to it by a loopback name (see loopback.ts), never in production.
+    graphiql: (request, serverContext) => ({
+      title: 'groupgraph',
+      headers:
+        !options.production &&
+        options.graphiqlHeaders &&
+        isLocalRequest(request, connectionOf(serverContext).remoteAddress)
+          ? JSON.stringify(options.graphiqlHeaders)
+          : undefined,
+      defaultQuery: DEFAULT_QUERY,
+    }),
     plugins: [
       requestLogPlugin(log),
       metrics.plugin(),
@@ -128,6 +133,7 @@ export function createApp(options: AppOptions): App {
         production: options.production,
       }),
       gate.plugin,
+      batchLimit(options.trackBatchMax ?? DEFAULTS.trackBatchMax),
     ],
     // What this throws (bad credentials, rate limit, database down) reaches
     // maskError like a resolver's error, so it keeps its code and HTTP status.

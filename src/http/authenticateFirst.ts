@@ -1,9 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
 
+import { AppError } from '../services/errors.ts';
 import type { Principal } from '../services/keys.ts';
 import type { RequestAuthenticator } from './authenticate.ts';
 import { readJsonBody, type BodyLimits } from './body.ts';
 import { clientIp, connectionOf } from './clientIp.ts';
+import { ERROR_STATUS, toGraphQLError } from './errors.ts';
+
+function wholeRequestError(error: AppError) {
+  const graphQLError = toGraphQLError(error);
+  graphQLError.extensions.http = { status: ERROR_STATUS[error.code].status };
+  return graphQLError;
+}
 
 /**
  * The order in which /graphql looks at a request: credentials and rate limit
@@ -33,7 +41,10 @@ export function authenticateFirst(options: {
       const isJson = /json/i.test(request.headers.get('content-type') ?? '');
       const limits = isJson ? options.limits : { maxBytes: options.limits.maxBytes };
       setRequestParser(async (original) => {
-        const body = await readJsonBody(original, limits);
+        const body = await readJsonBody(original, limits).catch((error: unknown) => {
+          // A body refused while reading fails the whole request: 413 or 400.
+          throw error instanceof AppError ? wholeRequestError(error) : error;
+        });
         return parse(new Request(original.url, { method: 'POST', headers: original.headers, body }));
       });
     },

@@ -17,6 +17,7 @@ export const ERROR_STATUS: Record<ErrorCode, { status: number; wholeRequest: boo
   FORBIDDEN: { status: 403, wholeRequest: false },
   NOT_FOUND: { status: 404, wholeRequest: false },
   PAYLOAD_TOO_LARGE: { status: 413, wholeRequest: true },
+  QUERY_LIMIT_EXCEEDED: { status: 400, wholeRequest: true },
   RATE_LIMITED: { status: 429, wholeRequest: true },
   UNAVAILABLE: { status: 503, wholeRequest: true },
   // Only ever the last message of a live subscription's stream, which has long answered 200.
@@ -38,12 +39,30 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed' || e.kind === 'SocketTimeout') return true;
     if (
       typeof e.message === 'string' &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
+      /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
         e.message,
       )
     )
       return true;
     current = e.cause;
+  }
+  return false;
+}
+
+/** Whether the error or one of its causes carries this PostgreSQL code (SQLSTATE). */
+function hasCode(error: unknown, code: string): boolean {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current && typeof current === 'object' && !seen.has(current)) {
+    seen.add(current);
+    const e = current as {
+      code?: unknown;
+      originalCode?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
+    if (e.code === code || e.originalCode === code) return true;
+    current = e.cause ?? e.meta?.driverAdapterError;
   }
   return false;
 }
@@ -56,6 +75,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  */
 export function codedError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  if (hasCode(error, '57014')) {
+    return new AppError(
+      'QUERY_LIMIT_EXCEEDED',
+      'The query ran into the statement time limit (STATEMENT_TIMEOUT_MS) and was cancelled; ask for less (a shorter range, fewer series)',
+      { limit: 'statementTimeoutMs' },
+    );
+  }
   if ((error as { code?: unknown } | null)?.code === 'P2025')
     return new AppError('NOT_FOUND', 'The record no longer exists');
   if (error instanceof PothosValidationError) return new AppError('VALIDATION_FAILED', error.message);

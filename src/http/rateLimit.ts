@@ -78,7 +78,7 @@ return wait`;
  * Token buckets in Redis, shared by every server process. While Redis does not
  * answer, this process's own buckets take over (each process then allows the
  * full rate on its own): limiting degrades, it never silently stops. The
- * switch is logged both ways and reported by `state()` (shown on /ready).
+ * switch is logged both ways and reported by `state()` (shown by /health).
  */
 function inRedis(options: RateLimitOptions, keyPrefix: string): RateLimiter {
   const redis = new Redis(options.redisUrl!, {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { DEFAULTS } from '../config.ts';
 import type { App } from './app.ts';
 
 export interface RunningServer {
@@ -10,8 +11,37 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function listen(app: App, port: number, host: string): Promise<RunningServer> {
-  const server = createServer(app);
+/** How long a client may take, and how many may be connected at once. */
+export interface ConnectionLimits {
+  /** The whole request, body included, must arrive within this (else 408 and the connection closes). */
+  requestTimeoutMs: number;
+  /** The request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** Connections beyond this are closed at once. */
+  maxConnections: number;
+}
+
+/**
+ * Node's defaults (headers within 60 s, request within 300 s, no connection
+ * cap) suit a general web server; a client that sends its body one byte a
+ * second would hold a connection for minutes. An API's requests are small.
+ */
+export async function listen(
+  app: App,
+  port: number,
+  host: string,
+  limits: ConnectionLimits = DEFAULTS.connections,
+): Promise<RunningServer> {
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      // How often Node checks those timeouts (default every 30 s).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    app,
+  );
+  server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -68,6 +68,7 @@ export function createTrackHandler(options: TrackHandlerOptions): TrackHandler {
       const result = await options.openpanel.handle(principal.projectId, body, {
         userAgent: request.headers.get('user-agent') ?? '',
         ip,
+        withSecret: Boolean(request.headers.get('openpanel-client-secret') || request.headers.get('authorization')),
       });
       return reply(200, result);
     } catch (error) {

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'UNAUTHENTICATED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'QUERY_LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
   /** A live subscription whose client fell more than its buffer behind; it is ended. */

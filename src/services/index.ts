@@ -15,6 +15,7 @@ import { MembershipService } from './memberships.ts';
 import { OpenPanelService } from './openpanel.ts';
 import { ProfileService } from './profiles.ts';
 import { PropertyHistoryService } from './propertyHistory.ts';
+import { ProjectConcurrency } from './projectConcurrency.ts';
 import { SessionService } from './sessions.ts';
 
 /** The domain services bound to one database. Resolvers reach the data only through these. */
@@ -56,12 +57,17 @@ export interface ServiceOptions {
   listen?: Listen;
   /** Told the outcome of every event sent (metrics). */
   onEvents?: (outcome: EventOutcome, count: number) => void;
+  /** Analysis queries one project may run at once (the rest wait briefly, then RATE_LIMITED). */
+  analysisConcurrencyPerProject?: number;
 }
 
 const NEVER_HEARS: Listen = () => ({ ready: Promise.resolve(), close: async () => {} });
 
 export function createServices(prisma: PrismaClient, options: ServiceOptions): Services {
-  const aggregation = new AggregationService(prisma);
+  const aggregation = new AggregationService(
+    prisma,
+    options.analysisConcurrencyPerProject ? new ProjectConcurrency(options.analysisConcurrencyPerProject) : undefined,
+  );
   const groups = new GroupService(prisma);
   const cohorts = new CohortService(prisma);
   const ingest = new IngestService(prisma, { trackBatchMax: options.trackBatchMax, onEvents: options.onEvents });

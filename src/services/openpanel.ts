@@ -20,6 +20,12 @@ export interface TrackReply {
 export interface TrackClient {
   userAgent: string;
   ip: string;
+  /**
+   * The request carried a verified secret (a server-side SDK relaying its own
+   * visitors). Only then is `properties.__ip` honoured: from a browser key it
+   * would let anyone compute another visitor's device and session ids.
+   */
+  withSecret: boolean;
 }
 
 export interface OpenPanelDependencies {
@@ -174,7 +180,7 @@ export class OpenPanelService {
     // Stored as the device id and, for anonymous events, the profile id: an id's limits apply.
     const explicitDevice =
       reserved.__deviceId === undefined ? undefined : requireId(reserved.__deviceId, 'payload.properties.__deviceId');
-    const ip = reserved.__ip ?? client.ip;
+    const ip = (client.withSecret ? reserved.__ip : undefined) ?? client.ip;
     // Validate everything the write needs before recording any activity.
     const write = this.prepare(request, now);
 

@@ -6,6 +6,7 @@ import { planQuestion, type Plan } from './plan.ts';
 import { timedPropertyKeys, totalInput, validateQuestion, type AggregationInput, type Question } from './question.ts';
 import { propertyChangeInstants } from './timedProperties.ts';
 import { aggregationSql, type AggregationRow } from './sql.ts';
+import type { ProjectConcurrency } from '../projectConcurrency.ts';
 
 /**
  * eventAggregation: events, unique profiles or unique groups per time bucket,
@@ -17,7 +18,11 @@ export class AggregationService {
   private readonly boundaries: BucketBoundaries;
   private readonly cohorts: CohortService;
 
-  constructor(private readonly prisma: PrismaClient) {
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** Each project's share of concurrent analysis queries; unlimited when absent. */
+    private readonly concurrency?: ProjectConcurrency,
+  ) {
     this.boundaries = new BucketBoundaries(prisma);
     this.cohorts = new CohortService(prisma);
   }
@@ -36,12 +41,14 @@ export class AggregationService {
   /** Answers a validated question. */
   async answer(projectId: string, question: Question): Promise<AggregationResult> {
     const plan = await this.plan(question, projectId);
-    const [, rows] = await this.prisma.$transaction([
-      // The planner's pessimistic estimates for these CTE pipelines would otherwise
-      // make PostgreSQL spend longer JIT-compiling than the query takes to run.
-      this.prisma.$executeRaw`SET LOCAL jit = off`,
-      this.prisma.$queryRaw<AggregationRow[]>(aggregationSql(projectId, plan)),
-    ]);
+    const run = () =>
+      this.prisma.$transaction([
+        // The planner's pessimistic estimates for these CTE pipelines would otherwise
+        // make PostgreSQL spend longer JIT-compiling than the query takes to run.
+        this.prisma.$executeRaw`SET LOCAL jit = off`,
+        this.prisma.$queryRaw<AggregationRow[]>(aggregationSql(projectId, plan)),
+      ]);
+    const [, rows] = await (this.concurrency ? this.concurrency.run(projectId, run) : run());
     return assemble(plan, rows);
   }
 
