@@ -56,6 +56,10 @@ const RULES: Record<string, { rule: Rule; op: string }> = {
   'Mutation.track': { rule: 'ingest', op: 'mutation { track(input: { name: "x" }) { duplicate event { id } } }' },
   'Mutation.updateGroup': { rule: 'admin', op: 'mutation { updateGroup(input: { id: "g", name: "H" }) { id } }' },
   'Mutation.deleteGroup': { rule: 'admin', op: 'mutation { deleteGroup(id: "nothing") }' },
+  'Mutation.backfillGroups': {
+    rule: 'admin',
+    op: 'mutation { backfillGroups(input: { groupId: "g" }) { taggedEvents profiles } }',
+  },
   'Subscription.events': { rule: 'query', op: 'subscription { events { id } }' },
   'Query.cohort': { rule: 'query', op: '{ cohort(id: "c") { id } }' },
   'Query.cohorts': { rule: 'query', op: '{ cohorts { edges { cursor } } }' },
@@ -95,7 +99,7 @@ describe('key modes', () => {
 
   it.each(matrix)('%s with a %s key: allowed=%s', async (_field, mode, allowed, op) => {
     const key = await t.createKey(mode);
-    if (op.includes('removeGroups') || op.includes('updateGroup')) {
+    if (op.includes('removeGroups') || op.includes('updateGroup') || op.includes('backfillGroups')) {
       // Give the call something to act on, so "allowed" means it succeeds.
       await t.gql(
         'mutation { setGroup(profileId: "p", groupId: "g") { id } }',

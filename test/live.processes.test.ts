@@ -27,10 +27,13 @@ describe.skipIf(engine !== 'postgres')('live events across server processes', ()
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     listener = await startServer({ DATABASE_URL: viaProxy.toString(), DATA_DIR: undefined });
-    const created = await runCli(['keys', 'create', '--project', 'live', '--mode', 'root', '--json'], {
-      DATABASE_URL: database.url,
-      DATA_DIR: undefined,
-    });
+    const created = await runCli(
+      ['keys', 'create', '--project', 'live', '--mode', 'root', '--create-project', '--json'],
+      {
+        DATABASE_URL: database.url,
+        DATA_DIR: undefined,
+      },
+    );
     key = JSON.parse(created.stdout) as CreatedKey;
   });
   afterAll(async () => {

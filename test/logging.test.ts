@@ -16,7 +16,10 @@ describe('request logs', () => {
     storage = await createServerStorage();
     const env = { ...storage.env, NODE_ENV: 'production', LOG_LEVEL: 'info' };
     server = await startServer(env, { timeoutMs: 240_000 });
-    const created = await runCli(['keys', 'create', '--project', 'logs', '--mode', 'root', '--json'], env);
+    const created = await runCli(
+      ['keys', 'create', '--project', 'logs', '--mode', 'root', '--create-project', '--json'],
+      env,
+    );
     key = JSON.parse(created.stdout) as CreatedKey;
   }, 300_000);
   afterAll(async () => {

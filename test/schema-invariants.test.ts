@@ -23,6 +23,10 @@ const SEQUENCES: Record<string, string> = {
   // across time (cursors order by joinedAt first). A distributed database hands
   // each node its own range of this sequence.
   'GroupMembership.id': 'bigserial, unique with projectId only',
+  // The same for the property history: its key is ("projectId", id), and the
+  // history is read in order of change time, with the id only breaking ties
+  // between changes of one group.
+  'GroupPropertyChange.id': 'bigserial, unique with projectId only',
 };
 
 type Query = <T>(sql: string) => Promise<T[]>;

@@ -46,6 +46,7 @@ const CALLS: Record<string, string> = {
     'mutation { track(input: { id: "evt_a", name: "x", profileId: "user_a" }) { duplicate event { id properties groupIds } } }',
   'Mutation.updateGroup': 'mutation { updateGroup(input: { id: "org_a", name: "Hijacked" }) { id name } }',
   'Mutation.deleteGroup': 'mutation { deleteGroup(id: "org_a") }',
+  'Mutation.backfillGroups': 'mutation { backfillGroups(input: { groupId: "org_a" }) { taggedEvents profiles } }',
   // COHORT_A: the id of project A's cohort (random, known after the seed).
   'Query.cohort': '{ cohort(id: "COHORT_A") { id name definition size members { edges { node { id } } } } }',
   'Query.cohorts': '{ cohorts { edges { node { id name definition size } } } }',

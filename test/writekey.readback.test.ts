@@ -11,7 +11,14 @@ import { useTestApp } from './helpers/app.ts';
 const t = useTestApp();
 
 /** Root fields only a root key may call (dashboard edits). */
-const ROOT_ONLY = new Set(['updateGroup', 'deleteGroup']);
+const ROOT_ONLY = new Set([
+  'updateGroup',
+  'deleteGroup',
+  'createCohort',
+  'updateCohort',
+  'deleteCohort',
+  'backfillGroups',
+]);
 
 /** Every mutation of README's ```graphql blocks that a write key may call. */
 function readmeIngestMutations(): string[] {
