@@ -194,8 +194,8 @@ describe('groupgraph/client from a consumer project', () => {
     const imported = Object.values(result.metafile.inputs).flatMap((i) => i.imports.map((imp) => imp.path));
     expect(imported.filter((p) => builtins.has(p))).toEqual([]);
     const code = result.outputFiles[0]!.contents;
-    // README states the size (13.4 KB minified, 4.4 KB gzipped); a budget with some room.
-    expect(code.byteLength).toBeLessThan(16_000);
-    expect(gzipSync(code).byteLength).toBeLessThan(6_000);
+    // README states the size (19.0 KB minified, 5.3 KB gzipped); a budget with some room.
+    expect(code.byteLength).toBeLessThan(22_000);
+    expect(gzipSync(code).byteLength).toBeLessThan(6_500);
   });
 });
