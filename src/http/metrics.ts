@@ -140,7 +140,10 @@ export class Metrics {
         const entry = started.get(request);
         // Execution names the operation from the parsed document (onExecute); a request
         // refused before it (bad key, rate limit) is named from its text alone.
-        if (entry) entry.operation = params.operationName ?? params.query?.match(OPERATION_NAME)?.[1];
+        // Parameters are not validated yet (Yoga answers 400 for a query that is not a string).
+        const name = typeof params.operationName === 'string' ? params.operationName : undefined;
+        const query = typeof params.query === 'string' ? params.query : undefined;
+        if (entry) entry.operation = name ?? query?.match(OPERATION_NAME)?.[1];
       },
       onExecute: ({ args }) => {
         observeDocument((args.contextValue as { request?: Request }).request, args.document, args.operationName);
