@@ -19,6 +19,8 @@ const BackfillResultRef = builder.objectRef<BackfillResult>('BackfillResult').im
 
 builder.mutationField('backfillGroups', (t) =>
   t.field({
+    // Rewrites history of every member: root keys only, like updateGroup and deleteGroup.
+    authScopes: { admin: true },
     type: BackfillResultRef,
     description:
       "Tags the members' past events with the group: for each membership of the group, the member's events in [max(joinedAt, from), min(leftAt, to)). Index rows and rollups move with them, so every analysis sees the tags at once. Commits in chunks of at most 10,000 events; never removes a tag; a repeat tags nothing, and repeating an interrupted call finishes it.",
