@@ -7,6 +7,7 @@ import {
   DashboardEventNamesDocument,
   DashboardSessionDocument,
   type AnalysisUnit,
+  type RetentionInterval,
 } from '../../sdk/generated/operations.ts';
 import { useQuery } from '../api.ts';
 import { Field } from '../Field.tsx';
@@ -78,6 +79,23 @@ export function UnitFields(props: {
         </Field>
       )}
     </>
+  );
+}
+
+/** The buckets of retention, lifecycle and stickiness, with their labels. */
+export const RETENTION_INTERVALS: Record<RetentionInterval, string> = { DAY: 'Day', WEEK: 'Week', MONTH: 'Month' };
+
+export function IntervalField(props: { interval: RetentionInterval; setQuery(changes: QueryChanges): void }) {
+  return (
+    <Field label="Interval">
+      {(id) => (
+        <select id={id} value={props.interval} onChange={(e) => props.setQuery({ interval: e.currentTarget.value })}>
+          {Object.entries(RETENTION_INTERVALS).map(([value, label]) => (
+            <option value={value}>{label}</option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 

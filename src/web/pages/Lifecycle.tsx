@@ -5,13 +5,20 @@
 import { LifecycleDocument, type LifecycleInput, type RetentionInterval } from '../../sdk/generated/operations.ts';
 import { useQuery } from '../api.ts';
 import { StackedBars } from '../charts/StackedBars.tsx';
-import { Field } from '../Field.tsx';
 import { TIMEZONE } from '../format.ts';
-import { EventSelect, RangeField, UnitFields, useEventNames, useRange, useUnit } from '../insights/controls.tsx';
+import {
+  EventSelect,
+  IntervalField,
+  RangeField,
+  RETENTION_INTERVALS,
+  UnitFields,
+  useEventNames,
+  useRange,
+  useUnit,
+} from '../insights/controls.tsx';
 import { Loading, ProblemBanner } from '../Status.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState } from '../urlState.ts';
-import { RETENTION_INTERVALS } from './Retention.tsx';
 
 export const LIFECYCLE_COLORS = {
   new: '#16a34a',
@@ -53,15 +60,7 @@ export function LifecyclePage() {
           anyLabel="Any event"
           onChange={(event) => setQuery({ event })}
         />
-        <Field label="Interval">
-          {(id) => (
-            <select id={id} value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
-              {Object.entries(RETENTION_INTERVALS).map(([value, label]) => (
-                <option value={value}>{label}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <IntervalField interval={interval} setQuery={setQuery} />
         <RangeField range={range} setQuery={setQuery} />
       </form>
 

@@ -16,7 +16,9 @@ import { formatBucket, formatCount, TIMEZONE } from '../format.ts';
 import {
   EventSelect,
   formatPercent,
+  IntervalField,
   RangeField,
+  RETENTION_INTERVALS,
   UnitFields,
   useEventNames,
   useRange,
@@ -26,7 +28,6 @@ import { Loading, ProblemBanner } from '../Status.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState } from '../urlState.ts';
 
-export const RETENTION_INTERVALS: Record<RetentionInterval, string> = { DAY: 'Day', WEEK: 'Week', MONTH: 'Month' };
 const COHORT_TYPES: Record<RetentionCohortType, string> = {
   FIRST_TIME: 'First time',
   RECURRING: 'Every time (recurring)',
@@ -95,15 +96,7 @@ export function RetentionPage() {
             </select>
           )}
         </Field>
-        <Field label="Interval">
-          {(id) => (
-            <select id={id} value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
-              {Object.entries(RETENTION_INTERVALS).map(([value, label]) => (
-                <option value={value}>{label}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <IntervalField interval={interval} setQuery={setQuery} />
         <Field label="Periods">
           {(id) => (
             <select id={id} value={periods} onChange={(e) => setQuery({ periods: e.currentTarget.value })}>

@@ -5,12 +5,13 @@ import { useId, useState } from 'preact/hooks';
 
 import { StickinessDocument, type RetentionInterval, type StickinessInput } from '../../sdk/generated/operations.ts';
 import { useQuery } from '../api.ts';
-import { Field } from '../Field.tsx';
 import { formatCount, TIMEZONE } from '../format.ts';
 import {
   EventSelect,
   formatPercent,
+  IntervalField,
   RangeField,
+  RETENTION_INTERVALS,
   UnitFields,
   useEventNames,
   useRange,
@@ -19,7 +20,6 @@ import {
 import { Loading, ProblemBanner } from '../Status.tsx';
 import { useTitle } from '../title.ts';
 import { oneOf, useUrlState } from '../urlState.ts';
-import { RETENTION_INTERVALS } from './Retention.tsx';
 
 export function StickinessPage() {
   useTitle('Stickiness');
@@ -55,15 +55,7 @@ export function StickinessPage() {
           anyLabel="Any event"
           onChange={(event) => setQuery({ event })}
         />
-        <Field label="Interval">
-          {(id) => (
-            <select id={id} value={interval} onChange={(e) => setQuery({ interval: e.currentTarget.value })}>
-              {Object.entries(RETENTION_INTERVALS).map(([value, label]) => (
-                <option value={value}>{label}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <IntervalField interval={interval} setQuery={setQuery} />
         <RangeField range={range} setQuery={setQuery} />
       </form>
 
