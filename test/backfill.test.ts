@@ -234,20 +234,23 @@ describe('setGroups since', () => {
     expect(remove.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
   });
 
-  it('backfillGroups answers through GraphQL for write keys, refuses read keys and bad input', async () => {
-    const write = await t.createKey('write');
-    const read = await t.createKey('read', write.projectId);
+  it('backfillGroups answers through GraphQL for root keys, refuses write and read keys and bad input', async () => {
+    const root = await t.createKey('root');
+    const write = await t.createKey('write', root.projectId);
+    const read = await t.createKey('read', root.projectId);
     const BACKFILL = `mutation ($input: BackfillGroupsInput!) { backfillGroups(input: $input) { taggedEvents profiles } }`;
     await t.ok(`mutation { setGroups(input: { profileId: "p", groupIds: ["g"] }) { id } }`, {}, write);
-    expect((await t.ok(BACKFILL, { input: { groupId: 'g' } }, write)).backfillGroups).toEqual({
+    expect((await t.ok(BACKFILL, { input: { groupId: 'g' } }, root)).backfillGroups).toEqual({
       taggedEvents: 0,
       profiles: 0,
     });
-    expect((await t.gql(BACKFILL, { input: { groupId: 'g' } }, read)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    for (const key of [write, read]) {
+      expect((await t.gql(BACKFILL, { input: { groupId: 'g' } }, key)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    }
     const bad = await t.gql(
       BACKFILL,
       { input: { groupId: 'g', from: '2026-02-01T00:00:00Z', to: '2026-01-01T00:00:00Z' } },
-      write,
+      root,
     );
     expect(bad.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
   });
