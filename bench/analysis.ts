@@ -84,7 +84,9 @@ function canonical(value: unknown): string {
 
 async function main(): Promise<void> {
   const database = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench_analysis' });
-  const db = openPostgres(database.url, { poolSize: 2 });
+  // Loading and VACUUM ANALYZE of millions of rows outlast the server's default
+  // statement timeout; the bench sets its own.
+  const db = openPostgres(database.url, { poolSize: 2, statementTimeoutMs: 3_600_000 });
   const dir = mkdtempSync(join(tmpdir(), 'bench-analysis-'));
   try {
     const now = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS); // today, 00:00 UTC

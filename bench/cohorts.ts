@@ -77,7 +77,9 @@ const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v.toFixed(1)).padStart(7);
 
 async function main() {
   const scratch = await createScratchDatabase(benchServerUrl(), { prefix: 'groupgraph_bench' });
-  const db = openPostgres(scratch.url, { poolSize: 2 });
+  // Loading and VACUUM ANALYZE of millions of rows outlast the server's default
+  // statement timeout; the bench sets its own.
+  const db = openPostgres(scratch.url, { poolSize: 2, statementTimeoutMs: 3_600_000 });
   try {
     await db.migrate();
     const prisma = db.prisma;
