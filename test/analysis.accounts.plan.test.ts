@@ -31,6 +31,24 @@ describe('chooseSource', () => {
       { filter: { groupProperties: [{ key: 'k', op: 'EXISTS' }] }, named: false, wholeHours: true },
       'EVENTS',
     ],
+    // Even resolved to a cohort of profiles (which is no group condition), it restricts events.
+    [
+      'a cohort of profiles in the filter',
+      {
+        filter: {
+          cohortId: 'c',
+          cohort: {
+            projectId: 'p',
+            id: 'c',
+            now: new Date(0),
+            definition: { unit: 'PROFILE', groupType: null, match: 'ALL', rules: [] },
+          },
+        },
+        named: false,
+        wholeHours: true,
+      },
+      'EVENTS',
+    ],
   ];
   it.each(cases)('%s → %s', (_label, question, expected) => expect(chooseSource(question)).toBe(expected));
 });

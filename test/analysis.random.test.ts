@@ -2,17 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FunnelAnswer, FunnelStepAnswer } from '../src/services/analysis/accounts/funnel.ts';
 import { AccountAnalysisService } from '../src/services/analysis/accounts/service.ts';
+import { CohortService } from '../src/services/cohorts/service.ts';
 import { GroupService } from '../src/services/groups.ts';
 import { insertEvents, type EventRow } from '../src/services/ingest.ts';
 import { KeyService } from '../src/services/keys.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { uniqueId } from './helpers/app.ts';
 import { funnel, lifecycle, retention, stickiness, type RefFunnel, type World } from './reference/analysis.ts';
+import { cohortMembers } from './reference/cohorts.ts';
 import {
   chance,
   random,
+  randomCohortFor,
   randomFunnel,
   randomLifecycle,
+  randomProfileProperties,
   randomRetention,
   randomWorld,
   type Rng,
@@ -23,7 +27,9 @@ import {
 // and group-less events, events without a profile, placeholder and deleted
 // groups, DST and half-hour zones, incomplete periods. Questions cover both
 // units and every option; the bucketed ones read the daily activity rows or
-// the events depending on the question, and both paths are exercised.
+// the events depending on the question, and both paths are exercised. Some
+// questions keep only the units of a random cohort (`cohortId`), compared with
+// the reference's members of that cohort.
 
 let db: TestDatabase;
 const statements: string[] = [];
@@ -33,8 +39,11 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => db?.dispose());
 
-/** Stores a reference world in a new project: events as given, groups typed, deleted ones deleted. */
-async function store(world: World, rng: Rng): Promise<string> {
+/**
+ * Stores a reference world in a new project: events as given, groups typed,
+ * deleted ones deleted, and the profiles' `properties` (for cohorts of profiles).
+ */
+async function store(world: World, rng: Rng, profiles: Map<string, Record<string, unknown>>): Promise<string> {
   const projectId = (await new KeyService(db.prisma).create(uniqueId('analysis'), 'read')).projectId;
   const rows: EventRow[] = world.events.map((e) => ({
     id: e.id,
@@ -57,6 +66,12 @@ async function store(world: World, rng: Rng): Promise<string> {
     await groups.upsert(projectId, { id, type: group.type, properties: group.properties });
   }
   for (const id of named) if (!world.groups.has(id)) await groups.delete(projectId, id);
+  for (const [id, properties] of profiles) {
+    await db.prisma.profile.update({
+      where: { projectId_id: { projectId, id } },
+      data: { properties: properties as object },
+    });
+  }
   return projectId;
 }
 
@@ -88,6 +103,11 @@ describe('account-level analyses equal the reference on random worlds', () => {
     stickinessSpread: 0,
     activityReads: 0,
     eventReads: 0,
+    cohortUnits: new Set<string>(),
+    /** Questions whose cohort kept some but not all units of its kind. */
+    cohortSubsets: 0,
+    cohortActivityReads: 0,
+    cohortEventReads: 0,
   };
   const seeds = Number(process.env.ANALYSIS_RANDOM_SEEDS ?? 20);
 
@@ -96,14 +116,61 @@ describe('account-level analyses equal the reference on random worlds', () => {
     it(`seed ${seed}`, { timeout: 600_000 }, async () => {
       const rng = random(1000 + seed);
       const world = randomWorld(rng, { events: 3000 });
-      const projectId = await store(world, rng);
+      // Cohorts draw from their own generator, so the worlds and questions stay those of the seed.
+      const crng = random(9000 + seed);
+      const profiles = new Map(
+        [...new Set(world.events.flatMap((e) => (e.profileId === null ? [] : [e.profileId])))]
+          .sort()
+          .map((id) => [id, randomProfileProperties(crng)] as const),
+      );
+      const projectId = await store(world, rng, profiles);
       const service = new AccountAnalysisService(db.prisma);
+      const cohortService = new CohortService(db.prisma);
+      world.cohorts = new Map();
+      const cohortData = {
+        groups: [...world.groups].map(([id, g]) => ({ id, ...g })),
+        profiles: [...profiles].map(([id, properties]) => ({ id, type: null, properties })),
+        events: world.events.map((e) => ({ ...e, createdAt: e.createdAt.getTime() })),
+        members: new Map<string, number>(),
+        now: world.now.getTime(),
+      };
+      const now = { now: world.now };
+      /** Sometimes the question keeps only the units of a new random cohort of its kind. */
+      async function withCohort<Q extends { unit?: 'PROFILE' | 'GROUP'; groupType?: string | null }>(q: Q) {
+        if (!chance(crng, 0.35)) return q;
+        const input = randomCohortFor(crng, q.unit ?? 'PROFILE', q.groupType ?? null);
+        const cohort = await cohortService.create(projectId, input);
+        const members = cohortMembers(cohortData, input);
+        world.cohorts!.set(cohort.id, new Set(members));
+        const universe =
+          input.unit === 'GROUP'
+            ? cohortData.groups.filter((g) => g.type === input.groupType).length
+            : cohortData.profiles.length;
+        seen.cohortUnits.add(input.unit);
+        if (members.length > 0 && members.length < universe) seen.cohortSubsets++;
+        return { ...q, cohortId: cohort.id };
+      }
+      /** Runs `ask`, noting which storage the statements it sent read. */
+      async function reading<T>(q: { cohortId?: string | null }, ask: () => Promise<T>): Promise<T> {
+        const before = statements.length;
+        const answer = await ask();
+        const sql = statements.slice(before).join('\n');
+        if (sql.includes('ActivityDay')) {
+          seen.activityReads++;
+          if (q.cohortId) seen.cohortActivityReads++;
+        }
+        if (/FROM "Event" "e"/.test(sql)) {
+          seen.eventReads++;
+          if (q.cohortId) seen.cohortEventReads++;
+        }
+        return answer;
+      }
 
       for (let n = 0; n < 4; n++) {
-        const q = randomFunnel(rng);
+        const q = await withCohort(randomFunnel(rng));
         const context = JSON.stringify(q);
         const expected = funnel(world, q);
-        expect(funnelShape(await service.funnel(projectId, q)), context).toEqual(expected);
+        expect(funnelShape(await service.funnel(projectId, q, now)), context).toEqual(expected);
         seen.units.add(q.unit ?? 'PROFILE');
         if (expected.steps.some((s) => s.dropOff > 0) && expected.steps.at(-1)!.count > 0) seen.funnelDropOff++;
         if (q.breakdown && expected.breakdowns.length > 1) seen.funnelBreakdowns.add(q.breakdown);
@@ -114,13 +181,9 @@ describe('account-level analyses equal the reference on random worlds', () => {
       }
 
       for (let n = 0; n < 4; n++) {
-        const q = randomRetention(rng);
+        const q = await withCohort(randomRetention(rng));
         const context = JSON.stringify(q);
-        const before = statements.length;
-        const answer = await service.retention(projectId, q, { now: world.now });
-        const sql = statements.slice(before).join('\n');
-        if (sql.includes('ActivityDay')) seen.activityReads++;
-        if (/FROM "Event" "e"/.test(sql)) seen.eventReads++;
+        const answer = await reading(q, () => service.retention(projectId, q, now));
         const expected = retention(world, q);
         expect(
           { cohorts: answer.cohorts.map((c) => ({ ...c, start: iso(c.start) })), average: answer.average },
@@ -134,11 +197,9 @@ describe('account-level analyses equal the reference on random worlds', () => {
       }
 
       for (let n = 0; n < 3; n++) {
-        const q = randomLifecycle(rng);
+        const q = await withCohort(randomLifecycle(rng));
         const context = JSON.stringify(q);
-        const before = statements.length;
-        const answer = await service.lifecycle(projectId, q);
-        if (statements.slice(before).join('\n').includes('ActivityDay')) seen.activityReads++;
+        const answer = await reading(q, () => service.lifecycle(projectId, q, now));
         const expected = lifecycle(world, q);
         expect({ buckets: answer.buckets.map((b) => ({ ...b, bucket: iso(b.bucket) })) }, context).toEqual(expected);
         for (const row of expected.buckets)
@@ -148,10 +209,10 @@ describe('account-level analyses equal the reference on random worlds', () => {
       }
 
       for (let n = 0; n < 3; n++) {
-        const q = { ...randomLifecycle(rng, ['DAY', 'DAY', 'WEEK', 'MONTH']) };
+        const q = await withCohort(randomLifecycle(rng, ['DAY', 'DAY', 'WEEK', 'MONTH']));
         const context = JSON.stringify(q);
         const expected = stickiness(world, q);
-        expect(await service.stickiness(projectId, q), context).toEqual(expected);
+        expect(await reading(q, () => service.stickiness(projectId, q, now)), context).toEqual(expected);
         if (expected.counts.filter((c) => c > 0).length >= 2) seen.stickinessSpread++;
       }
     });
@@ -173,5 +234,9 @@ describe('account-level analyses equal the reference on random worlds', () => {
     expect(seen.stickinessSpread).toBeGreaterThan(5);
     expect(seen.activityReads).toBeGreaterThan(3);
     expect(seen.eventReads).toBeGreaterThan(3);
+    expect([...seen.cohortUnits].sort()).toEqual(['GROUP', 'PROFILE']);
+    expect(seen.cohortSubsets).toBeGreaterThan(10);
+    expect(seen.cohortActivityReads).toBeGreaterThan(0);
+    expect(seen.cohortEventReads).toBeGreaterThan(5);
   });
 });

@@ -4,7 +4,8 @@ import type { PropertyFilter } from '../src/services/analysis/filter.ts';
 import type { CohortInput, CohortRuleInput } from '../src/services/cohorts/definition.ts';
 import { DAY_MS, HOUR_MS } from '../src/time.ts';
 import { useTestApp } from './helpers/app.ts';
-import { compareText, propertyMatches } from './reference/analysis.ts';
+import { compareText } from './reference/analysis.ts';
+import { cohortMembers } from './reference/cohorts.ts';
 import { chance, pick, random, type Rng } from './reference/randomWorld.ts';
 
 // Random cohorts (property ops, performed with min/max counts and event
@@ -164,35 +165,7 @@ describe('cohorts against an in-memory reference', () => {
   }
 
   /** The reference: member ids in byte order. */
-  function expectedMembers(c: CohortInput): string[] {
-    const universe = c.unit === 'GROUP' ? groups.filter((g) => g.type === c.groupType) : profiles;
-    const holds = (u: Unit, rule: CohortRuleInput): boolean => {
-      let result: boolean;
-      if (rule.property) result = propertyMatches(u.properties, rule.property);
-      else if (rule.memberCount) {
-        const n = members.get(u.id) ?? 0;
-        result =
-          (rule.memberCount.min == null || n >= rule.memberCount.min) &&
-          (rule.memberCount.max == null || n <= rule.memberCount.max);
-      } else {
-        const p = rule.performed!;
-        const since = now - p.lastDays * DAY_MS;
-        const n = events.filter(
-          (e) =>
-            e.name === p.eventName &&
-            e.createdAt >= since &&
-            (c.unit === 'GROUP' ? e.groupIds.includes(u.id) : e.profileId === u.id) &&
-            (p.properties ?? []).every((f) => propertyMatches(e.properties, f)),
-        ).length;
-        result = n >= (p.minCount ?? 1) && (p.maxCount == null || n <= p.maxCount);
-      }
-      return rule.negate ? !result : result;
-    };
-    return universe
-      .filter((u) => (c.match === 'ANY' ? c.rules.some((r) => holds(u, r)) : c.rules.every((r) => holds(u, r))))
-      .map((u) => u.id)
-      .sort(compareText);
-  }
+  const expectedMembers = (c: CohortInput): string[] => cohortMembers({ groups, profiles, events, members, now }, c);
 
   it('size, members and cohortId filters equal the reference for random cohorts', async () => {
     const r = random(1502);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { CohortDocument, CreateCohortDocument, GroupsDocument } from '../src/sdk/index.ts';
+import {
+  CohortDocument,
+  CreateCohortDocument,
+  FunnelStepUnitsDocument,
+  GroupsDocument,
+  RetentionDocument,
+} from '../src/sdk/index.ts';
 import { DAY_MS, HOUR_MS } from '../src/time.ts';
 import { useTestApp } from './helpers/app.ts';
 import type { Operation } from './helpers/http.ts';
@@ -211,6 +217,43 @@ describe('cohorts', () => {
       { cohortId: created.id },
     );
     expect(byName.eventAggregation.series).toContainEqual({ key: 'report_exported', total: 2 });
+
+    // A funnel of companies restricted to the cohort: Initech viewed a page but is no member.
+    const now = Date.now();
+    const funnelInput = {
+      unit: 'GROUP' as const,
+      groupType: 'company',
+      steps: [{ name: 'page_view' }, { name: 'report_exported' }],
+      windowSeconds: 7 * 86_400,
+      from: new Date(now - 30 * DAY_MS).toISOString(),
+      to: new Date(now).toISOString(),
+    };
+    const funnel = async (dropped: boolean, cohortId?: string) =>
+      (await gql(FunnelStepUnitsDocument, { input: { ...funnelInput, cohortId }, dropped })).funnel.steps.map((s) =>
+        s.units.edges.map((e) => e.node.id),
+      );
+    expect(await funnel(false)).toEqual([['acme', 'initech'], ['acme']]);
+    expect(await funnel(true)).toEqual([['initech'], []]);
+    expect(await funnel(false, created.id)).toEqual([['acme'], ['acme']]);
+    expect(await funnel(true, created.id)).toEqual([[], []]);
+    // Retention of exporters: Acme and Globex started exporting in the range, only Acme is in the cohort.
+    const retentionInput = {
+      unit: 'GROUP' as const,
+      groupType: 'company',
+      startEvent: 'report_exported',
+      returnEvent: 'report_exported',
+      interval: 'WEEK' as const,
+      periods: 4,
+      from: new Date(now - 45 * DAY_MS).toISOString(),
+      to: new Date(now + HOUR_MS).toISOString(),
+    };
+    const sizes = async (cohortId?: string) =>
+      (await gql(RetentionDocument, { input: { ...retentionInput, cohortId } })).retention.cohorts.reduce(
+        (sum, c) => sum + c.size,
+        0,
+      );
+    expect(await sizes()).toBe(2);
+    expect(await sizes(created.id)).toBe(1);
   });
 
   it('refuses bad definitions and foreign or unfit cohorts with VALIDATION_FAILED', async () => {

@@ -464,6 +464,50 @@ describe.skipIf(Boolean(skipReason))('the dashboard in Chromium', { timeout: 4 *
       await again.close();
     });
 
+    it('Funnel and retention keep the units of a saved cohort chosen on the page; the URL keeps it', async () => {
+      const created = await gql<{ createCohort: { id: string; size: number } }>(
+        bootstrap,
+        `mutation { createCohort(input: { name: "Pro companies", unit: GROUP, groupType: "company",
+          rules: [{ property: { key: "plan", op: EQ, value: "pro" } }] }) { id size } }`,
+      );
+      const { id, size } = created.createCohort;
+      await gql(
+        bootstrap,
+        `mutation { createCohort(input: { name: "Profiles logging in", unit: PROFILE,
+          rules: [{ performed: { eventName: "login", lastDays: 30 } }] }) { id } }`,
+      );
+      const page = await signedIn('/insights/funnel?type=company&range=90d&steps=login,report_viewed');
+      const figure = page.getByRole('figure', { name: /through each step/ });
+      await figure.getByRole('button', { name: 'Show numbers' }).click();
+      const started = async () =>
+        number(await figure.locator('table.numbers tbody tr').first().locator('td').first().innerText());
+      await poll(started).toBeGreaterThan(0);
+      const all = await started();
+      // Only cohorts of companies are offered for companies.
+      const select = page.getByLabel('Saved cohort', { exact: true });
+      await poll(() => select.locator('option', { hasText: 'Pro companies' }).count()).toBe(1);
+      expect(await select.locator('option', { hasText: 'Profiles logging in' }).count()).toBe(0);
+      await select.selectOption(id);
+      await poll(() => new URL(page.url()).searchParams.get('cohortId')).toBe(id);
+      await poll(started).toBeLessThan(all);
+      expect(await started()).toBeLessThanOrEqual(size);
+      expect(await started()).toBeGreaterThan(0);
+
+      const retention = await signedIn(
+        `/insights/retention?type=company&interval=WEEK&periods=4&range=90d&cohortId=${id}`,
+      );
+      // The select shows the URL's cohort once the list of cohorts has come.
+      await poll(() => retention.getByLabel('Saved cohort', { exact: true }).inputValue()).toBe(id);
+      const rows = retention.locator('table.heatmap tbody tr');
+      await poll(() => rows.count()).toBeGreaterThan(10);
+      const sizes = await rows.evaluateAll((trs) =>
+        trs.slice(1).map((tr) => Number((tr.querySelector('td') as HTMLElement).innerText.replace(/\D/g, ''))),
+      );
+      expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(size);
+      await page.close();
+      await retention.close();
+    });
+
     it('Retention: a heat map per cohort with the unit switched between groups and profiles in the URL', async () => {
       const page = await signedIn('/insights/retention?type=company&interval=WEEK&periods=4&range=90d');
       const heatmap = page.locator('table.heatmap');

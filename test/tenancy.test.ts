@@ -28,7 +28,8 @@ const CALLS: Record<string, string> = {
   'Query.eventAggregation':
     '{ eventAggregation(input: { metric: EVENTS, breakdown: GROUP, filter: { groupIds: ["org_a"] } }) { total series { key label total } } }',
   'Query.funnel': `{ funnel(input: { steps: [{ name: "x" }, { name: "x" }], unit: GROUP, groupType: "company", ${RANGE}, breakdown: GROUP_PROPERTY, breakdownProperty: "plan" }) { steps { count units { edges { node { id group { name properties } } } } } breakdowns { value } } }`,
-  'Query.retention': `{ retention(input: { unit: GROUP, groupType: "company", ${RANGE}, interval: DAY }) { cohorts { size values } } }`,
+  // A's cohort as the units of B's question: refused as no cohort of B's project.
+  'Query.retention': `{ retention(input: { unit: GROUP, groupType: "company", ${RANGE}, interval: DAY, cohortId: "COHORT_A" }) { cohorts { size values } } }`,
   'Query.lifecycle': `{ lifecycle(input: { ${RANGE}, filter: { groupIds: ["org_a"] } }) { buckets { new returning } } }`,
   'Query.stickiness': `{ stickiness(input: { ${RANGE}, filter: { profileId: "user_a" } }) { intervals counts } }`,
   'Mutation.trackBatch':

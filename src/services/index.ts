@@ -76,7 +76,7 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
   const sessions = new SessionService(prisma);
   return Object.freeze({
     aggregation,
-    accounts: new AccountAnalysisService(prisma),
+    accounts: new AccountAnalysisService(prisma, cohorts),
     cohorts,
     backfill: new BackfillService(prisma),
     consistency: new ConsistencyService(prisma),

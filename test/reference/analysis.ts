@@ -35,6 +35,8 @@
  * - Lifecycle and stickiness: `eventNames: []` means any event, as in EventFilter.
  * - Groups: the current type decides; a placeholder (type null) or a deleted
  *   group (absent from `groups`) is never a unit.
+ * - `cohortId` keeps units, not events: a kept event still counts for each of
+ *   its units that is a member (and for no other).
  */
 import type { EventFilter, PropertyFilter } from '../../src/services/analysis/filter.ts';
 
@@ -57,6 +59,8 @@ export interface World {
   /** Current groups; deleted ones are absent, placeholders have type null. */
   groups: Map<string, RefGroup>;
   now: Date;
+  /** The members of the cohorts questions name by `cohortId` (see ./cohorts.ts). */
+  cohorts?: Map<string, ReadonlySet<string>>;
 }
 
 export type AnalysisUnit = 'PROFILE' | 'GROUP';
@@ -66,6 +70,8 @@ interface UnitChoice {
   unit?: AnalysisUnit;
   groupType?: string | null;
   filter?: EventFilter | null;
+  /** Only units in this cohort of `World.cohorts`; the events stay as they are (another unit of an event still sees it). */
+  cohortId?: string | null;
 }
 
 export interface FunnelQuery extends UnitChoice {
@@ -311,9 +317,16 @@ function refuse(filter: EventFilter, funnel: boolean): void {
 
 /** The units an event counts for. */
 export function unitsOf(e: RefEvent, world: World, q: UnitChoice): string[] {
-  if ((q.unit ?? 'PROFILE') === 'PROFILE') return e.profileId === null ? [] : [e.profileId];
-  if (q.groupType == null) throw new Error('unit GROUP needs groupType');
-  return [...new Set(e.groupIds)].filter((g) => world.groups.get(g)?.type === q.groupType);
+  let units: string[];
+  if ((q.unit ?? 'PROFILE') === 'PROFILE') units = e.profileId === null ? [] : [e.profileId];
+  else {
+    if (q.groupType == null) throw new Error('unit GROUP needs groupType');
+    units = [...new Set(e.groupIds)].filter((g) => world.groups.get(g)?.type === q.groupType);
+  }
+  if (q.cohortId == null) return units;
+  const members = world.cohorts?.get(q.cohortId);
+  if (!members) throw new Error(`the world knows no cohort ${q.cohortId}`);
+  return units.filter((u) => members.has(u));
 }
 
 /** Each unit's events that pass `filter` and `keep`, in event order. */

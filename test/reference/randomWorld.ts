@@ -6,6 +6,7 @@
  * sometimes inside the data (incomplete periods).
  */
 import type { EventFilter, PropertyFilter } from '../../src/services/analysis/filter.ts';
+import type { CohortInput, CohortRuleInput } from '../../src/services/cohorts/definition.ts';
 import {
   bucketOf,
   midnight,
@@ -228,5 +229,58 @@ export function randomLifecycle(rng: Rng, intervals: readonly Interval[] = ['DAY
     interval,
     timezone,
     filter: randomFilter(rng, true),
+  };
+}
+
+// ---------------------------------------------------------------- cohorts
+
+/** Properties of a profile (the world's events do not say them; the test stores them). */
+export function randomProfileProperties(rng: Rng): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  if (chance(rng, 0.8)) properties.tier = pick(rng, ['free', 'pro', 'enterprise']);
+  if (chance(rng, 0.6)) properties.score = Math.floor(rng() * 10);
+  return properties;
+}
+
+const PROFILE_FILTERS: PropertyFilter[] = [
+  { key: 'tier', op: 'EQ', value: 'pro' },
+  { key: 'tier', op: 'IN', value: ['pro', 'enterprise'] },
+  { key: 'tier', op: 'EXISTS', value: false },
+  { key: 'score', op: 'GTE', value: 5 },
+];
+
+/**
+ * A cohort for an analysis of `unit` (and `groupType`): property rules on the
+ * unit's properties, `performed` rules over the world's events (windows ending
+ * at the world's `now`, some reaching before its start), and for groups member
+ * counts (the stored world has no memberships: every group has 0).
+ */
+export function randomCohortFor(rng: Rng, unit: 'PROFILE' | 'GROUP', groupType: string | null): CohortInput {
+  const rule = (): CohortRuleInput => {
+    const negate = chance(rng, 0.25);
+    const kind = pick(
+      rng,
+      unit === 'GROUP' ? ['property', 'performed', 'performed', 'memberCount'] : ['property', 'performed'],
+    );
+    if (kind === 'property') return { property: pick(rng, unit === 'GROUP' ? GROUP_FILTERS : PROFILE_FILTERS), negate };
+    if (kind === 'memberCount') return { memberCount: { min: pick(rng, [0, 1]), max: null }, negate };
+    const minCount = pick(rng, [0, 1, 1, 2, 5]);
+    return {
+      performed: {
+        eventName: pick(rng, NAMES),
+        lastDays: 1 + Math.floor(rng() * 70),
+        minCount,
+        maxCount: chance(rng, 0.3) ? minCount + Math.floor(rng() * 10) : null,
+        properties: chance(rng, 0.3) ? [pick(rng, STEP_FILTERS)] : [],
+      },
+      negate,
+    };
+  };
+  return {
+    name: 'random',
+    unit,
+    groupType: unit === 'GROUP' ? groupType : null,
+    match: pick(rng, ['ALL', 'ANY'] as const),
+    rules: Array.from({ length: 1 + Math.floor(rng() * 3) }, rule),
   };
 }

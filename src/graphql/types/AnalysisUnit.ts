@@ -13,6 +13,10 @@ export const AnalysisUnitRef = builder.enumType('AnalysisUnit', {
     "PROFILE: the event's profile (events without one never count). GROUP: each of the event's groups whose current type is `groupType` (required then); an event with two such groups counts for both, placeholders without a type never.",
 });
 
+/** The `cohortId` field the four analysis inputs share. */
+export const ANALYSIS_COHORT_ID_DESCRIPTION =
+  'Only units in this cohort, evaluated when the query runs: a cohort of groups of `groupType` for unit GROUP, a cohort of profiles for unit PROFILE (another unit or group type, or an id that is no cohort of this project: VALIDATION_FAILED). It keeps units, not events (unlike `filter.cohortId`): an event tagged with a member group and a non-member group counts for the member only.';
+
 export const RetentionIntervalRef = builder.enumType('RetentionInterval', {
   values: RETENTION_INTERVALS,
   description:

@@ -1,7 +1,7 @@
 import type { FunnelAnswer, FunnelStepAnswer } from '../../services/analysis/accounts/funnel.ts';
 import { ANALYSIS_LIMITS, FUNNEL_BREAKDOWNS, type AnalysisUnit } from '../../services/analysis/accounts/input.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
-import { AnalysisUnitRef, pageOfUnits, UnitRef } from './AnalysisUnit.ts';
+import { ANALYSIS_COHORT_ID_DESCRIPTION, AnalysisUnitRef, pageOfUnits, UnitRef } from './AnalysisUnit.ts';
 import { EventFilterRef, PropertyFilterRef } from './EventFilter.ts';
 
 const FunnelBreakdownRef = builder.enumType('FunnelBreakdown', {
@@ -47,6 +47,7 @@ const FunnelInputRef = builder.inputType('FunnelInput', {
       type: EventFilterRef,
       description: 'Restricts every event the funnel looks at; its from, to and eventNames are refused.',
     }),
+    cohortId: t.id({ description: ANALYSIS_COHORT_ID_DESCRIPTION }),
     breakdown: t.field({ type: FunnelBreakdownRef }),
     breakdownProperty: t.string({ description: 'The property of the breakdown.' }),
     limit: t.int({

@@ -1,7 +1,7 @@
 import type { LifecycleAnswer } from '../../services/analysis/accounts/bucketed.ts';
 import { ANALYSIS_LIMITS } from '../../services/analysis/accounts/input.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
-import { AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
+import { ANALYSIS_COHORT_ID_DESCRIPTION, AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
 import { EventFilterRef } from './EventFilter.ts';
 
 const LifecycleInputRef = builder.inputType('LifecycleInput', {
@@ -18,6 +18,7 @@ const LifecycleInputRef = builder.inputType('LifecycleInput', {
     interval: t.field({ type: RetentionIntervalRef, defaultValue: 'WEEK' }),
     timezone: t.string({ defaultValue: 'UTC', description: 'IANA time zone of the buckets.' }),
     filter: t.field({ type: EventFilterRef, description: 'Restricts every event looked at; from and to are refused.' }),
+    cohortId: t.id({ description: ANALYSIS_COHORT_ID_DESCRIPTION }),
   }),
 });
 

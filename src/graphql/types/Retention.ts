@@ -1,7 +1,7 @@
 import type { RetentionAnswer } from '../../services/analysis/accounts/bucketed.ts';
 import { ANALYSIS_LIMITS, RETENTION_COHORT_TYPES, RETENTION_CRITERIA } from '../../services/analysis/accounts/input.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
-import { AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
+import { ANALYSIS_COHORT_ID_DESCRIPTION, AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
 import { EventFilterRef } from './EventFilter.ts';
 
 const RetentionCohortTypeRef = builder.enumType('RetentionCohortType', {
@@ -39,6 +39,7 @@ const RetentionInputRef = builder.inputType('RetentionInput', {
       type: EventFilterRef,
       description: 'Restricts every event looked at (start and return); its from and to are refused.',
     }),
+    cohortId: t.id({ description: ANALYSIS_COHORT_ID_DESCRIPTION }),
   }),
 });
 

@@ -1,7 +1,7 @@
 import type { StickinessAnswer } from '../../services/analysis/accounts/bucketed.ts';
 import { ANALYSIS_LIMITS } from '../../services/analysis/accounts/input.ts';
 import { builder, READ_SCOPES } from '../builder.ts';
-import { AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
+import { ANALYSIS_COHORT_ID_DESCRIPTION, AnalysisUnitRef, RetentionIntervalRef } from './AnalysisUnit.ts';
 import { EventFilterRef } from './EventFilter.ts';
 
 const StickinessInputRef = builder.inputType('StickinessInput', {
@@ -18,6 +18,7 @@ const StickinessInputRef = builder.inputType('StickinessInput', {
     interval: t.field({ type: RetentionIntervalRef, defaultValue: 'DAY' }),
     timezone: t.string({ defaultValue: 'UTC', description: 'IANA time zone of the buckets.' }),
     filter: t.field({ type: EventFilterRef, description: 'Restricts every event looked at; from and to are refused.' }),
+    cohortId: t.id({ description: ANALYSIS_COHORT_ID_DESCRIPTION }),
   }),
 });
 

@@ -125,18 +125,20 @@ export class CohortService {
 
   /**
    * Loads the cohort a `cohortId` argument names (`field` for errors), checking
-   * that its unit and group type fit the use when `expected` is given.
+   * that its unit and group type fit the use when `expected` is given. `now`
+   * is the instant its `lastDays` windows end at.
    */
   async resolve(
     projectId: string,
     id: string,
     field: string,
     expected?: { unit: AnalysisUnit; groupType?: string | null },
+    now = new Date(),
   ): Promise<ResolvedCohort> {
     requireId(id, field);
     const cohort = await this.prisma.cohort.findUnique({ where: { projectId_id: { projectId, id } } });
     if (!cohort) throw new ValidationError(field, `no cohort "${id}" in this project`);
-    const resolved = this.evaluable(cohort);
+    const resolved = this.evaluable(cohort, now);
     if (expected) requireCohortFits(resolved.definition, expected, field);
     return resolved;
   }
@@ -146,8 +148,9 @@ export class CohortService {
     projectId: string,
     filter: F,
     path = 'filter',
+    now = new Date(),
   ): Promise<F> {
     if (filter?.cohortId == null) return filter;
-    return { ...filter, cohort: await this.resolve(projectId, filter.cohortId, `${path}.cohortId`) };
+    return { ...filter, cohort: await this.resolve(projectId, filter.cohortId, `${path}.cohortId`, undefined, now) };
   }
 }

@@ -1,9 +1,10 @@
 // Controls every account-level insight shares: the unit (groups of one type or
 // profiles), the range, and the lists of event names and group types they offer.
-// Each keeps its value in the URL: unit, type, range.
+// Each keeps its value in the URL: unit, type, range, cohortId.
 import { useMemo } from 'preact/hooks';
 
 import {
+  DashboardCohortChoicesDocument,
   DashboardEventNamesDocument,
   DashboardSessionDocument,
   type AnalysisUnit,
@@ -79,6 +80,45 @@ export function UnitFields(props: {
         </Field>
       )}
     </>
+  );
+}
+
+export interface CohortChoice {
+  /** The saved cohorts of the chosen unit (and group type). */
+  cohorts: { id: string; name: string }[];
+  /** The URL's cohort when it fits the unit; its members are the only units counted. */
+  cohortId: string | undefined;
+  /** A cohort is in the URL but the list is not here yet: ask nothing, rather than ask without it first. */
+  waiting: boolean;
+}
+
+/** The cohort the URL's `cohortId` names, among those that fit the unit. */
+export function useCohort(query: Record<string, string>, choice: UnitChoice): CohortChoice {
+  const list = useQuery(DashboardCohortChoicesDocument, {});
+  const cohorts = (list.data?.cohorts.edges ?? [])
+    .map((e) => e.node)
+    .filter((c) => c.unit === choice.unit && (c.unit === 'PROFILE' || c.groupType === choice.groupType));
+  const cohortId = cohorts.some((c) => c.id === query.cohortId) ? query.cohortId : undefined;
+  return { cohorts, cohortId, waiting: Boolean(query.cohortId) && !list.data && !list.problem };
+}
+
+export function CohortField(props: { choice: CohortChoice; label: string; setQuery(changes: QueryChanges): void }) {
+  const { cohorts, cohortId } = props.choice;
+  return (
+    <Field label="Saved cohort">
+      {(id) => (
+        <select
+          id={id}
+          value={cohortId ?? ''}
+          onChange={(e) => props.setQuery({ cohortId: e.currentTarget.value || null })}
+        >
+          <option value="">All {props.label}</option>
+          {cohorts.map((c) => (
+            <option value={c.id}>{c.name}</option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }
 

@@ -15,11 +15,13 @@ import { describeProblem, useClient, useQuery, type Problem } from '../api.ts';
 import { Field } from '../Field.tsx';
 import { formatCount } from '../format.ts';
 import {
+  CohortField,
   formatPercent,
   RangeField,
   unitName,
   UnitFields,
   useEventNames,
+  useCohort,
   useRange,
   useUnit,
 } from '../insights/controls.tsx';
@@ -49,12 +51,15 @@ export function FunnelPage() {
   const windowDays = Object.hasOwn(WINDOWS, query.window ?? '') ? query.window! : '14';
   const steps = query.steps ? parseSteps(query.steps) : ['', ''];
   const chosen = steps.filter(Boolean);
-  const ready = chosen.length >= MIN_STEPS && (choice.unit === 'PROFILE' || Boolean(choice.groupType));
+  const cohort = useCohort(query, choice);
+  const ready =
+    chosen.length >= MIN_STEPS && (choice.unit === 'PROFILE' || Boolean(choice.groupType)) && !cohort.waiting;
 
   const input: FunnelInput = {
     steps: chosen.map((name) => ({ name })),
     unit: choice.unit,
     ...(choice.groupType ? { groupType: choice.groupType } : {}),
+    ...(cohort.cohortId ? { cohortId: cohort.cohortId } : {}),
     from,
     to,
     windowSeconds: Number(windowDays) * 86_400,
@@ -70,6 +75,7 @@ export function FunnelPage() {
       <h1>Funnel</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Question">
         <UnitFields choice={choice} setQuery={(c) => setQuery({ ...c, dropped: null })} />
+        <CohortField choice={cohort} label={choice.label} setQuery={(c) => setQuery({ ...c, dropped: null })} />
         <Field label="Window">
           {(id) => (
             <select id={id} value={windowDays} onChange={(e) => setQuery({ window: e.currentTarget.value })}>

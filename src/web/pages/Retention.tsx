@@ -14,6 +14,7 @@ import { useQuery } from '../api.ts';
 import { Field } from '../Field.tsx';
 import { formatBucket, formatCount, TIMEZONE } from '../format.ts';
 import {
+  CohortField,
   EventSelect,
   formatPercent,
   IntervalField,
@@ -21,6 +22,7 @@ import {
   RETENTION_INTERVALS,
   UnitFields,
   useEventNames,
+  useCohort,
   useRange,
   useUnit,
 } from '../insights/controls.tsx';
@@ -49,11 +51,13 @@ export function RetentionPage() {
   const interval = oneOf(query.interval, Object.keys(RETENTION_INTERVALS) as RetentionInterval[], 'WEEK');
   const cohortType = oneOf(query.cohort, Object.keys(COHORT_TYPES) as RetentionCohortType[], 'FIRST_TIME');
   const periods = oneOf(query.periods, PERIODS, '8');
-  const ready = choice.unit === 'PROFILE' || Boolean(choice.groupType);
+  const cohort = useCohort(query, choice);
+  const ready = (choice.unit === 'PROFILE' || Boolean(choice.groupType)) && !cohort.waiting;
 
   const input: RetentionInput = {
     unit: choice.unit,
     ...(choice.groupType ? { groupType: choice.groupType } : {}),
+    ...(cohort.cohortId ? { cohortId: cohort.cohortId } : {}),
     ...(query.start ? { startEvent: query.start } : {}),
     ...(query.return ? { returnEvent: query.return } : {}),
     from,
@@ -73,6 +77,7 @@ export function RetentionPage() {
       <h1>Retention</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Question">
         <UnitFields choice={choice} setQuery={setQuery} />
+        <CohortField choice={cohort} label={choice.label} setQuery={setQuery} />
         <EventSelect
           label="Start event"
           value={query.start ?? ''}

@@ -1,6 +1,7 @@
 import { DAY_MS } from '../../../time.ts';
 import { ValidationError } from '../../errors.ts';
-import { requireName } from '../../validation.ts';
+import type { ResolvedCohort } from '../../cohorts/sql.ts';
+import { requireId, requireName } from '../../validation.ts';
 import { validateEventFilter, type EventFilter, type PropertyFilter } from '../filter.ts';
 import { checkRange, oneOf } from '../question.ts';
 
@@ -36,17 +37,26 @@ export const ANALYSIS_LIMITS = {
   maxSeries: 100,
 } as const;
 
-/** Which units an analysis counts: profiles, or groups of one type. */
+/** Which units an analysis counts: profiles, or groups of one type (only the members of a cohort, if given). */
 export interface UnitChoice {
   unit: AnalysisUnit;
   /** Set exactly when unit is GROUP. */
   groupType: string | null;
+  /** Only units in this cohort (null or absent: every unit). */
+  cohortId?: string | null;
+  /**
+   * The cohort of `cohortId`, loaded by the service (CohortService.resolve, which
+   * checks its unit and group type) before any SQL is built; the SQL builders
+   * refuse a cohortId that was not resolved.
+   */
+  cohort?: ResolvedCohort | null;
 }
 
 interface UnitInput {
   unit?: AnalysisUnit | null;
   groupType?: string | null;
   filter?: EventFilter | null;
+  cohortId?: string | null;
 }
 
 export interface FunnelStepInput {
@@ -123,13 +133,14 @@ const P = 'input.';
 
 function unitChoice(input: UnitInput): UnitChoice {
   const unit = oneOf(input.unit, ANALYSIS_UNITS, `${P}unit`) ?? 'PROFILE';
+  const cohortId = input.cohortId == null ? null : requireId(input.cohortId, `${P}cohortId`);
   if (unit === 'PROFILE') {
     if (input.groupType != null) throw new ValidationError(`${P}groupType`, 'is only used with unit GROUP');
-    return { unit, groupType: null };
+    return { unit, groupType: null, cohortId };
   }
   if (input.groupType == null)
     throw new ValidationError(`${P}groupType`, 'is required with unit GROUP (e.g. "company")');
-  return { unit, groupType: requireName(input.groupType, `${P}groupType`) };
+  return { unit, groupType: requireName(input.groupType, `${P}groupType`), cohortId };
 }
 
 /** The filter, without from/to (the input's own fields say those) and, for funnels, without eventNames. */

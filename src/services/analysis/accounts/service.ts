@@ -1,5 +1,7 @@
 import type { PrismaClient } from '../../../generated/prisma/client.ts';
+import { CohortService } from '../../cohorts/service.ts';
 import { BucketBoundaries } from '../boundaries.ts';
+import type { EventFilter } from '../filter.ts';
 import {
   answerLifecycle,
   answerRetention,
@@ -18,41 +20,74 @@ import {
   type LifecycleInput,
   type RetentionInput,
   type StickinessInput,
+  type UnitChoice,
 } from './input.ts';
+
+/** `now`: the instant cohorts are evaluated at (their `lastDays` windows end there); retention also decides which periods are complete by it. */
+export interface AnalysisOptions {
+  now?: Date;
+}
 
 /**
  * Account-level analysis: funnels, retention, lifecycle and stickiness, with a
  * profile or a group of one type as the unit. Each validates its input
- * (input.ts), reads per-unit activity (sql.ts, from the events or the daily
- * activity rows: source.ts) and counts with the pure computations.
+ * (input.ts), loads the cohorts it names (the input's `cohortId`, which keeps
+ * units, and the filter's, which keeps events), reads per-unit activity
+ * (sql.ts, from the events or the daily activity rows: source.ts) and counts
+ * with the pure computations.
  */
 export class AccountAnalysisService {
   private readonly boundaries: BucketBoundaries;
 
-  constructor(private readonly prisma: PrismaClient) {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly cohorts: CohortService = new CohortService(prisma),
+  ) {
     this.boundaries = new BucketBoundaries(prisma);
   }
 
-  async funnel(projectId: string, input: FunnelInput): Promise<FunnelAnswer> {
-    return answerFunnel(this.prisma, projectId, validateFunnel(input));
+  /** The question with its cohorts loaded; VALIDATION_FAILED for an unknown one or one whose unit or group type does not fit. */
+  private async resolve<Q extends UnitChoice & { filter: EventFilter }>(
+    projectId: string,
+    q: Q,
+    now: Date,
+  ): Promise<Q> {
+    const filter = await this.cohorts.resolveFilter(projectId, q.filter, 'input.filter', now);
+    const cohort =
+      q.cohortId == null
+        ? null
+        : await this.cohorts.resolve(
+            projectId,
+            q.cohortId,
+            'input.cohortId',
+            { unit: q.unit, groupType: q.groupType },
+            now,
+          );
+    return { ...q, filter, cohort };
   }
 
-  /** `now` decides which periods are complete. */
-  async retention(projectId: string, input: RetentionInput, options: { now?: Date } = {}): Promise<RetentionAnswer> {
-    return answerRetention(
-      this.prisma,
-      this.boundaries,
-      projectId,
-      validateRetention(input),
-      options.now ?? new Date(),
-    );
+  async funnel(projectId: string, input: FunnelInput, options: AnalysisOptions = {}): Promise<FunnelAnswer> {
+    const q = await this.resolve(projectId, validateFunnel(input), options.now ?? new Date());
+    return answerFunnel(this.prisma, projectId, q);
   }
 
-  async lifecycle(projectId: string, input: LifecycleInput): Promise<LifecycleAnswer> {
-    return answerLifecycle(this.prisma, this.boundaries, projectId, validateLifecycle(input));
+  async retention(projectId: string, input: RetentionInput, options: AnalysisOptions = {}): Promise<RetentionAnswer> {
+    const now = options.now ?? new Date();
+    const q = await this.resolve(projectId, validateRetention(input), now);
+    return answerRetention(this.prisma, this.boundaries, projectId, q, now);
   }
 
-  async stickiness(projectId: string, input: StickinessInput): Promise<StickinessAnswer> {
-    return answerStickiness(this.prisma, this.boundaries, projectId, validateStickiness(input));
+  async lifecycle(projectId: string, input: LifecycleInput, options: AnalysisOptions = {}): Promise<LifecycleAnswer> {
+    const q = await this.resolve(projectId, validateLifecycle(input), options.now ?? new Date());
+    return answerLifecycle(this.prisma, this.boundaries, projectId, q);
+  }
+
+  async stickiness(
+    projectId: string,
+    input: StickinessInput,
+    options: AnalysisOptions = {},
+  ): Promise<StickinessAnswer> {
+    const q = await this.resolve(projectId, validateStickiness(input), options.now ?? new Date());
+    return answerStickiness(this.prisma, this.boundaries, projectId, q);
   }
 }

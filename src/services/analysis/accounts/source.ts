@@ -24,6 +24,8 @@ export function isEmptyFilter(filter: EventFilter): boolean {
     !filter.eventNames?.length &&
     filter.profileId == null &&
     !filter.groupIds?.length &&
+    // A cohort of events' units (groups or profiles), which the activity rows cannot tell apart.
+    filter.cohortId == null &&
     !hasGroupConditions(filter) &&
     !hasPropertyFilters(filter) &&
     filter.from == null &&

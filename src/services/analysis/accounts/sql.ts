@@ -1,4 +1,5 @@
 import { Prisma } from '../../../generated/prisma/client.ts';
+import { cohortMembersSql } from '../../cohorts/sql.ts';
 import { eventFilterSql, propertyCondition } from '../filterSql.ts';
 import type { EventFilter, PropertyFilter } from '../filter.ts';
 import type { ActivitySource } from './source.ts';
@@ -33,31 +34,47 @@ export interface ActivityRead {
 const isoArray = (bounds: readonly number[]) => bounds.map((t) => new Date(t).toISOString());
 const utcDay = (t: Date) => t.toISOString().slice(0, 10);
 
+/**
+ * `AND <column> IN (members)` when the question keeps only the units of a
+ * cohort: one uncorrelated sub-select, so PostgreSQL evaluates the cohort once
+ * per statement (a hashed subplan or a semi-join) whatever the rest reads.
+ */
+function inCohort(choice: UnitChoice, column: Prisma.Sql): Prisma.Sql {
+  if (choice.cohortId == null) return Prisma.empty;
+  // A cohortId nobody resolved is a bug, never silently ignored.
+  if (!choice.cohort || choice.cohort.id !== choice.cohortId)
+    throw new Error('cohortId of an analysis was not resolved before use');
+  return Prisma.sql`AND ${column} IN (${cohortMembersSql(choice.cohort)})`;
+}
+
 /** `FROM "Event" "e"` with the units of each event as "u"."id" (its profile, or its groups of the type). */
 function eventUnits(projectId: string, choice: UnitChoice): { from: Prisma.Sql; where: Prisma.Sql } {
   if (choice.unit === 'PROFILE') {
     return {
       from: Prisma.sql`"Event" "e" CROSS JOIN LATERAL (SELECT "e"."profileId" AS "id") "u"`,
-      where: Prisma.sql`"e"."projectId" = ${projectId} AND "e"."profileId" IS NOT NULL`,
+      where: Prisma.sql`"e"."projectId" = ${projectId} AND "e"."profileId" IS NOT NULL
+        ${inCohort(choice, Prisma.sql`"e"."profileId"`)}`,
     };
   }
   // The group's current type decides; placeholders (type null) and deleted groups have no row that matches.
+  // A cohort keeps units, not events: an event of a member and a non-member group counts for the member only.
   return {
     from: Prisma.sql`"Event" "e"
       CROSS JOIN LATERAL (SELECT DISTINCT "x" AS "id" FROM unnest("e"."groupIds") "x") "u"
-      JOIN "Group" "g" ON "g"."projectId" = ${projectId} AND "g"."id" = "u"."id" AND "g"."type" = ${choice.groupType}`,
+      JOIN "Group" "g" ON "g"."projectId" = ${projectId} AND "g"."id" = "u"."id" AND "g"."type" = ${choice.groupType}
+        ${inCohort(choice, Prisma.sql`"g"."id"`)}`,
     where: Prisma.sql`"e"."projectId" = ${projectId}`,
   };
 }
 
-/** `FROM` the activity rows with "a"."unit", "a"."day", "a"."hours". */
+/** `FROM` the activity rows with "a"."unit", "a"."day", "a"."hours" (of the cohort's members only, if any). */
 function activityUnits(projectId: string, choice: UnitChoice): Prisma.Sql {
   return choice.unit === 'PROFILE'
     ? Prisma.sql`(SELECT "profileId" AS "unit", "day", "hours" FROM "ProfileActivityDay"
-        WHERE "projectId" = ${projectId}) "a"`
+        WHERE "projectId" = ${projectId} ${inCohort(choice, Prisma.sql`"profileId"`)}) "a"`
     : Prisma.sql`(SELECT "d"."groupId" AS "unit", "d"."day", "d"."hours" FROM "GroupActivityDay" "d"
         JOIN "Group" "g" ON "g"."projectId" = ${projectId} AND "g"."id" = "d"."groupId" AND "g"."type" = ${choice.groupType}
-        WHERE "d"."projectId" = ${projectId}) "a"`;
+        WHERE "d"."projectId" = ${projectId} ${inCohort(choice, Prisma.sql`"d"."groupId"`)}) "a"`;
 }
 
 function eventConditions(projectId: string, read: ActivityRead): Prisma.Sql {
