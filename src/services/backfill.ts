@@ -174,6 +174,11 @@ function chunkSql(projectId: string, b: ValidBackfill, afterProfile: string, siz
            COALESCE((SELECT array_agg(DISTINCT "profileId") FROM tagged), '{}') AS "profiles"`;
 }
 
+/** The statement of a backfill's first chunk (benchmarks explain it); validates like backfill. */
+export function backfillChunkSql(projectId: string, input: BackfillInput, size: number): Prisma.Sql {
+  return chunkSql(projectId, validate(input), '', size);
+}
+
 export class BackfillService {
   constructor(private readonly prisma: PrismaClient) {}
 
