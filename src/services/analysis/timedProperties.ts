@@ -25,8 +25,9 @@ import { propertyAtSql } from '../propertyHistory.ts';
  * range [rangeStart, rangeEnd):
  * - timed_bounds ("gid", "at"): bounds strictly inside the range (a superset is
  *   harmless: it only splits periods further);
- * - timed_set_bounds ("gs", "ats"): per group set with such a bound, its groups'
- *   bounds, ascending (for width_bucket);
+ * - timed_set_bounds ("gs", "ats", "cut"): per group set with such a bound, its
+ *   groups' bounds, ascending (for width_bucket), and the hours one of them
+ *   falls strictly inside (NULL: none);
  * - timed_epochs ("ats"): every bound, ascending (one row).
  */
 export function timedBoundsCtes(projectId: string, keys: string[], rangeStart: Date, rangeEnd: Date): Prisma.Sql {
@@ -44,7 +45,8 @@ export function timedBoundsCtes(projectId: string, keys: string[], rangeStart: D
             AND h."previousValue" IS NOT NULL))
     ),
     timed_set_bounds AS MATERIALIZED (
-      SELECT s."groupSet" AS "gs", array_agg(DISTINCT b."at" ORDER BY b."at") AS "ats"
+      SELECT s."groupSet" AS "gs", array_agg(DISTINCT b."at" ORDER BY b."at") AS "ats",
+             array_agg(DISTINCT date_trunc('hour', b."at", 'UTC')) FILTER (WHERE b."at" <> date_trunc('hour', b."at", 'UTC')) AS "cut"
       FROM "GroupSet" s CROSS JOIN LATERAL unnest(s."groupIds") AS sg("id")
       JOIN timed_bounds b ON b."gid" = sg."id"
       WHERE s."projectId" = ${projectId} AND s."groupIds" && ARRAY(SELECT DISTINCT "gid" FROM timed_bounds)
@@ -61,14 +63,6 @@ export function timedBoundsCtes(projectId: string, keys: string[], rangeStart: D
  */
 export function periodStartSql(ats: Prisma.Sql, at: Prisma.Sql, rangeStart: Date): Prisma.Sql {
   return Prisma.sql`COALESCE((${ats})[width_bucket(${at}, ${ats})], ${rangeStart}::timestamptz)`;
-}
-
-/**
- * Whether the hour starting at `hour` lies within one period of the ascending
- * bounds `ats` (none strictly inside it; NULL bounds: none at all).
- */
-export function hourInOnePeriodSql(ats: Prisma.Sql, hour: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`(${ats} IS NULL OR width_bucket(${hour}, ${ats}) = width_bucket(${hour} + interval '1 hour' - interval '1 microsecond', ${ats}))`;
 }
 
 /**
