@@ -1,4 +1,4 @@
-// npm run bench:accounts -- [--events 200000] [--companies 500] [--runs 9] [--chunk 10000] [--check] [--explain]
+// npm run bench:accounts -- [--events 200000] [--companies 500] [--runs 9] [--chunk 10000] [--check] [--explain] [--keep]
 //
 // Group features over one data set on PostgreSQL, measured in the same run:
 // - ingest: the events stored through trackBatch (batches of 1,000, no groups),
@@ -14,6 +14,8 @@
 // --explain also prints PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of the first
 // backfill chunk (run in a transaction that is rolled back, before the timed
 // backfill) and of the NOW and EVENT_TIME statements.
+//
+// --keep leaves the scratch database in place and prints its URL (drop it yourself).
 //
 // Needs a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else
 // postgresql://postgres@127.0.0.1:5432/postgres, used to create (and drop) one
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '10000' },
     check: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const total = Number(values.events.replace(/_/g, ''));
@@ -194,7 +197,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await db.close();
-    await scratch.drop();
+    if (values.keep) console.log(`kept: ${scratch.url}`);
+    else await scratch.drop();
   }
 }
 
