@@ -123,7 +123,7 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
   if (plan.timed) {
     periods = Prisma.sql`LEFT JOIN timed_set_bounds sb ON sb."gs" = r."groupSet"`;
     period = periodStartSql(Prisma.sql`sb."ats"`, Prisma.sql`r."hour"`, plan.rangeStart);
-    // (Not an OR with "sb IS NULL": PostgreSQL would guess it keeps 1% of the rows and sort them all.)
+    // (Not an OR with "sb IS NULL": PostgreSQL would guess that keeps 1% of the rows and plan for that.)
     conditions.push(Prisma.sql`NOT (r."hour" = ANY(COALESCE(sb."cut", '{}')))`);
   }
   const name = table === 'RollupHourName' ? Prisma.sql`r."name"` : Prisma.sql`NULL::text`;
