@@ -1,4 +1,4 @@
-// npm run bench:accounts -- [--events 200000] [--companies 500] [--runs 9] [--chunk 10000] [--check]
+// npm run bench:accounts -- [--events 200000] [--companies 500] [--runs 9] [--chunk 10000] [--check] [--explain] [--keep]
 //
 // Group features over one data set on PostgreSQL, measured in the same run:
 // - ingest: the events stored through trackBatch (batches of 1,000, no groups),
@@ -11,14 +11,23 @@
 // (written to the history table directly: changes through the API all happen
 // "now", which would leave the past with one period).
 //
+// --explain also prints PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of the first
+// backfill chunk (run in a transaction that is rolled back, before the timed
+// backfill) and of the NOW and EVENT_TIME statements.
+//
+// --keep leaves the scratch database in place and prints its URL (drop it yourself).
+//
 // Needs a PostgreSQL server: BENCH_DATABASE_URL, else DATABASE_URL, else
 // postgresql://postgres@127.0.0.1:5432/postgres, used to create (and drop) one
 // scratch database.
 import { parseArgs } from 'node:util';
 
 import { seededRandom } from '../src/cli/demo/random.ts';
+import type { Prisma, PrismaClient } from '../src/generated/prisma/client.ts';
 import { openPostgres } from '../src/db/database.ts';
-import type { AggregationInput } from '../src/services/analysis/question.ts';
+import { validateQuestion, type AggregationInput } from '../src/services/analysis/question.ts';
+import { aggregationSql } from '../src/services/analysis/sql.ts';
+import { backfillChunkSql } from '../src/services/backfill.ts';
 import { createServices } from '../src/services/index.ts';
 import type { EventInput } from '../src/services/ingest.ts';
 import { DAY_MS } from '../src/time.ts';
@@ -34,6 +43,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '9' },
     chunk: { type: 'string', default: '10000' },
     check: { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const total = Number(values.events.replace(/_/g, ''));
@@ -41,6 +52,27 @@ const companies = Number(values.companies);
 const runs = Number(values.runs);
 const chunkSize = Number(values.chunk);
 const PROFILES_PER_COMPANY = 8;
+
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement, run in a transaction that is rolled back. */
+async function explain(prisma: PrismaClient, title: string, sql: Prisma.Sql): Promise<void> {
+  const rollback = new Error('rollback');
+  try {
+    await prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRaw`SET LOCAL jit = off`;
+        const rows = await tx.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
+          `EXPLAIN (ANALYZE, BUFFERS) ${sql.text}`,
+          ...sql.values,
+        );
+        console.log(`\n${title}\n${rows.map((r) => r['QUERY PLAN']).join('\n')}\n`);
+        throw rollback;
+      },
+      { timeout: 600_000 },
+    );
+  } catch (error) {
+    if (error !== rollback) throw error;
+  }
+}
 
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!;
 const perSecond = (n: number, ms: number) => Math.round(n / (ms / 1000));
@@ -109,6 +141,9 @@ async function main(): Promise<void> {
       })),
     });
 
+    if (values.explain)
+      await explain(db.prisma, 'backfill, first chunk of c0', backfillChunkSql(PROJECT, { groupId: 'c0' }, chunkSize));
+
     // Backfill every company.
     const backfillStarted = performance.now();
     let tagged = 0;
@@ -131,6 +166,12 @@ async function main(): Promise<void> {
       breakdownProperty: 'plan',
       propertiesAt,
     });
+    if (values.explain) {
+      for (const at of ['NOW', 'EVENT_TIME'] as const) {
+        const plan = await services.aggregation.plan(validateQuestion(question(at)));
+        await explain(db.prisma, `${at} (storage: ${plan.storage.path})`, aggregationSql(PROJECT, plan));
+      }
+    }
     const timings: Record<'NOW' | 'EVENT_TIME', number[]> = { NOW: [], EVENT_TIME: [] };
     for (let r = -1; r < runs; r++) {
       for (const at of ['NOW', 'EVENT_TIME'] as const) {
@@ -156,7 +197,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await db.close();
-    await scratch.drop();
+    if (values.keep) console.log(`kept: ${scratch.url}`);
+    else await scratch.drop();
   }
 }
 

@@ -174,6 +174,11 @@ function chunkSql(projectId: string, b: ValidBackfill, afterProfile: string, siz
            COALESCE((SELECT array_agg(DISTINCT "profileId") FROM tagged), '{}') AS "profiles"`;
 }
 
+/** The statement of a backfill's first chunk (benchmarks explain it); validates like backfill. */
+export function backfillChunkSql(projectId: string, input: BackfillInput, size: number): Prisma.Sql {
+  return chunkSql(projectId, validate(input), '', size);
+}
+
 export class BackfillService {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -195,7 +200,11 @@ export class BackfillService {
     let tagged = 0;
     const profiles = new Set<string>();
     // Candidates come in profile order; tagged events drop out of the condition, so
-    // each chunk starts at the last profile reached and the loop ends when none is left.
+    // each chunk starts at the last profile reached. A chunk that found fewer events
+    // than it may take has taken every one left from there (rows that another
+    // backfill tagged meanwhile are skipped after the lock and the next ones taken,
+    // so only running out of candidates makes it short): the loop ends there, with
+    // no further statement to find nothing.
     let afterProfile = '';
     for (;;) {
       const [row] = await withDeadlockRetry(() =>
@@ -209,6 +218,7 @@ export class BackfillService {
       for (const p of chunk.profiles) profiles.add(p);
       afterProfile = chunk.lastProfile!;
       options.onChunk?.(tagged);
+      if (chunk.tagged < size) break;
     }
     return { taggedEvents: tagged, profiles: profiles.size };
   }

@@ -112,13 +112,12 @@ export interface Plan {
   storage: Storage;
   columns: UnitColumns;
   /**
-   * propertiesAt EVENT_TIME: the starts of the periods in which no group
-   * property the question uses changes (the range start, then each change
-   * inside the range), ascending. Each unit is read with its period
-   * (width_bucket over these), and the hours a change falls inside come from
-   * the raw events, so a rollup hour never straddles a change. Null otherwise.
+   * propertiesAt EVENT_TIME: group properties the question uses are taken at
+   * each event's time. The storage is chosen as for NOW; the statement splits
+   * each group set's units into the periods in which none of its groups'
+   * values change (sql.ts, timedProperties.ts).
    */
-  epochs: Date[] | null;
+  timed: boolean;
 }
 
 /** The rollup that holds every dimension the question needs, or null when none does. */
@@ -231,7 +230,7 @@ export const minDate = (a: Date, b: Date | null | undefined) => (b && b.getTime(
  * Plans a question. `boundaries` are its bucket boundaries as BucketBoundaries
  * lists them (null without interval: one bucket).
  */
-export function planQuestion(q: Question, boundaries: readonly Date[] | null, changes: readonly Date[] = []): Plan {
+export function planQuestion(q: Question, boundaries: readonly Date[] | null): Plan {
   const timed = timedPropertyKeys(q).length > 0;
   const columns: UnitColumns = {
     // Timed group conditions are evaluated per group set and period, so they need the sets.
@@ -241,11 +240,6 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null, ch
     prop: q.breakdown === 'EVENT_PROPERTY',
   };
   const rangeEnd = minDate(q.to, q.filter.to);
-  const epochsOf = (rangeStart: Date): Date[] | null => {
-    if (!timed) return null;
-    const inside = changes.map((d) => d.getTime()).filter((ms) => ms > rangeStart.getTime() && ms < rangeEnd.getTime());
-    return [rangeStart.getTime(), ...new Set(inside)].sort((a, b) => a - b).map((ms) => new Date(ms));
-  };
   // compareTo reads the previous period too; `from` then cuts the range like a bucket boundary.
   const previousEnd = q.previousFrom ? q.from : null;
   const compareCuts = (rangeStart: Date) =>
@@ -254,7 +248,6 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null, ch
       : [];
   if (!q.interval) {
     const rangeStart = maxDate(q.previousFrom ?? q.from, q.filter.from);
-    const epochs = epochsOf(rangeStart);
     return {
       question: q,
       starts: [q.from],
@@ -264,16 +257,9 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null, ch
       rangeStart,
       rangeEnd,
       previousEnd,
-      storage: chooseStorage(
-        q,
-        rangeStart,
-        rangeEnd,
-        [...compareCuts(rangeStart), ...(epochs?.slice(1) ?? [])],
-        [q.from],
-        previousEnd,
-      ),
+      storage: chooseStorage(q, rangeStart, rangeEnd, compareCuts(rangeStart), [q.from], previousEnd),
       columns,
-      epochs,
+      timed,
     };
   }
   if (!boundaries) throw new Error(`a question with interval ${q.interval} needs its bucket boundaries`);
@@ -283,7 +269,6 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null, ch
   const rangeStart = maxDate(lookback > 0 ? starts[0]! : (q.previousFrom ?? q.from), q.filter.from);
   const inside = boundaries.filter((b) => b.getTime() > rangeStart.getTime() && b.getTime() < rangeEnd.getTime());
   inside.push(...compareCuts(rangeStart));
-  const epochs = epochsOf(rangeStart);
   return {
     question: q,
     starts,
@@ -293,8 +278,8 @@ export function planQuestion(q: Question, boundaries: readonly Date[] | null, ch
     rangeStart,
     rangeEnd,
     previousEnd,
-    storage: chooseStorage(q, rangeStart, rangeEnd, [...inside, ...(epochs?.slice(1) ?? [])], starts, previousEnd),
+    storage: chooseStorage(q, rangeStart, rangeEnd, inside, starts, previousEnd),
     columns,
-    epochs,
+    timed,
   };
 }

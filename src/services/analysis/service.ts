@@ -3,8 +3,7 @@ import { CohortService } from '../cohorts/service.ts';
 import { assemble, type AggregationResult } from './assemble.ts';
 import { BucketBoundaries } from './boundaries.ts';
 import { planQuestion, type Plan } from './plan.ts';
-import { timedPropertyKeys, totalInput, validateQuestion, type AggregationInput, type Question } from './question.ts';
-import { propertyChangeInstants } from './timedProperties.ts';
+import { totalInput, validateQuestion, type AggregationInput, type Question } from './question.ts';
 import { aggregationSql, type AggregationRow } from './sql.ts';
 import type { ProjectConcurrency } from '../projectConcurrency.ts';
 
@@ -40,7 +39,7 @@ export class AggregationService {
 
   /** Answers a validated question. */
   async answer(projectId: string, question: Question): Promise<AggregationResult> {
-    const plan = await this.plan(question, projectId);
+    const plan = await this.plan(question);
     const run = () =>
       this.prisma.$transaction([
         // The planner's pessimistic estimates for these CTE pipelines would otherwise
@@ -54,10 +53,9 @@ export class AggregationService {
 
   /**
    * The plan of a validated question (its buckets from PostgreSQL, the rest
-   * pure); reads no events. With propertiesAt EVENT_TIME it also reads when the
-   * properties it uses changed.
+   * pure); reads no events.
    */
-  async plan(question: Question, projectId?: string): Promise<Plan> {
+  async plan(question: Question): Promise<Plan> {
     await this.boundaries.checkTimezone(question.timezone, `${question.fieldPrefix}timezone`);
     const boundaries = question.interval
       ? await this.boundaries.list(
@@ -68,12 +66,7 @@ export class AggregationService {
           question.rolling - 1,
         )
       : null;
-    const keys = timedPropertyKeys(question);
-    if (keys.length === 0) return planQuestion(question, boundaries);
-    if (projectId === undefined) throw new Error('planning a propertiesAt EVENT_TIME question needs its project');
-    const untimed = planQuestion(question, boundaries);
-    const changes = await propertyChangeInstants(this.prisma, projectId, keys, untimed.rangeStart, untimed.rangeEnd);
-    return planQuestion(question, boundaries, changes);
+    return planQuestion(question, boundaries);
   }
 
   /** The metric over the whole range without breakdown: an event with two groups counts once. */

@@ -3,14 +3,15 @@ import { hasGroupConditions, hasPropertyFilters, type EventFilter } from './filt
 import { eventFilterSql, groupCondition, profileCohortCondition } from './filterSql.ts';
 import type { ActivityTable, DayPieces, HourSpan, Plan, RollupTable, UnitColumns } from './plan.ts';
 import { isGroupBreakdown, timedPropertyKeys, type Question } from './question.ts';
-import { propertiesAtSql } from './timedProperties.ts';
+import { periodStartSql, propertiesAtSql, timedBoundsCtes } from './timedProperties.ts';
 
 // The one statement that answers a planned question, composed with Prisma.sql
 // (every value a parameter). Its CTEs, in order:
 //   rollup_units, raw_units, units – events as "units" (b = base bucket, gs = group
 //       set, name, profile, prop = event property of an EVENT_PROPERTY breakdown,
-//       w = how many events, ep = period of propertiesAt EVENT_TIME, else 0),
-//       from the storage the plan chose;
+//       w = how many events, ep = start of the unit's period with propertiesAt
+//       EVENT_TIME, else NO_PERIOD), from the storage the plan chose (with
+//       EVENT_TIME after timed_bounds, timed_set_bounds and timed_epochs);
 //   sets, group_at, set_groups – the groups of each unit's set (and period) that
 //       may form a series or count;
 //   cells            – per base bucket and series key, a count or distinct entities
@@ -37,12 +38,17 @@ export const SERIES_COUNT_ROW = -1;
 /** Dates as ISO strings, to bind as one timestamptz[] parameter. */
 export const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
+/** The `ep` of every unit when the question uses no timed properties. */
+const NO_PERIOD = Prisma.sql`'-infinity'::timestamptz`;
+
 /**
- * The period (Plan.epochs) of an instant, for propertiesAt EVENT_TIME; 0 otherwise.
- * Rollup hours never straddle a period's start, so their hour gives the period too.
+ * The `ep` of a raw unit at `instant`: with EVENT_TIME the start of its period
+ * among all bounds of the range (timedProperties.ts); NO_PERIOD otherwise.
  */
-function epochOf(plan: Plan, instant: Prisma.Sql): Prisma.Sql {
-  return plan.epochs ? Prisma.sql`width_bucket(${instant}, ${iso(plan.epochs)}::timestamptz[])` : Prisma.sql`0`;
+function rawPeriodOf(plan: Plan, instant: Prisma.Sql): Prisma.Sql {
+  return plan.timed
+    ? periodStartSql(Prisma.sql`(SELECT "ats" FROM timed_epochs)`, instant, plan.rangeStart)
+    : NO_PERIOD;
 }
 
 /**
@@ -52,7 +58,7 @@ function epochOf(plan: Plan, instant: Prisma.Sql): Prisma.Sql {
  */
 function storageFilter(plan: Plan): EventFilter {
   const f = plan.question.filter;
-  return plan.epochs ? { ...f, groupProperties: undefined } : f;
+  return plan.timed ? { ...f, groupProperties: undefined } : f;
 }
 
 /** Collapses unit rows (b, gs, groups, name, profile, prop, w, ep) to the columns the question needs. */
@@ -67,7 +73,7 @@ function collapse(rows: Prisma.Sql, columns: UnitColumns): Prisma.Sql {
     GROUP BY 1, 2, 3, 4, 5, 6, 8`;
 }
 
-const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", NULL::text AS "prop", 0::bigint AS "w", 0 AS "ep" WHERE false`;
+const EMPTY_UNITS = Prisma.sql`SELECT NULL::int AS "b", NULL::text AS "gs", NULL::text[] AS "groups", NULL::text AS "name", NULL::text AS "profile", NULL::text AS "prop", 0::bigint AS "w", ${NO_PERIOD} AS "ep" WHERE false`;
 
 /**
  * The base bucket of an instant: 1.. over the plan's starts, and with compareTo
@@ -110,6 +116,16 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
     conditions.push(Prisma.sql`r."groupSet" = ANY(ARRAY(
       SELECT s."groupSet" FROM "GroupSet" s WHERE s."projectId" = ${projectId} AND ${Prisma.join(setConditions, ' AND ')}))`);
   }
+  // EVENT_TIME: each row in the period of its set at its hour; hours a bound of the set
+  // falls strictly inside are left to the raw events (splitUnits).
+  let period = NO_PERIOD;
+  let periods = Prisma.empty;
+  if (plan.timed) {
+    periods = Prisma.sql`LEFT JOIN timed_set_bounds sb ON sb."gs" = r."groupSet"`;
+    period = periodStartSql(Prisma.sql`sb."ats"`, Prisma.sql`r."hour"`, plan.rangeStart);
+    // (Not an OR with "sb IS NULL": PostgreSQL would guess that keeps 1% of the rows and plan for that.)
+    conditions.push(Prisma.sql`NOT (r."hour" = ANY(COALESCE(sb."cut", '{}')))`);
+  }
   const name = table === 'RollupHourName' ? Prisma.sql`r."name"` : Prisma.sql`NULL::text`;
   const profile = table === 'RollupHourProfile' ? Prisma.sql`NULLIF(r."profileId", '')` : Prisma.sql`NULL::text`;
   // Only event counts need "events"; distinct counts leave it out, so they read the group-set index alone.
@@ -118,8 +134,8 @@ function rollupUnits(projectId: string, plan: Plan, table: RollupTable, span: Ho
     Prisma.sql`
       SELECT ${bucketOf(plan, Prisma.sql`r."hour"`)} AS "b", r."groupSet" AS "gs", NULL::text[] AS "groups",
              ${name} AS "name", ${profile} AS "profile", NULL::text AS "prop", ${weight} AS "w",
-             ${epochOf(plan, Prisma.sql`r."hour"`)} AS "ep"
-      FROM ${Prisma.raw(`"${table}"`)} r
+             ${period} AS "ep"
+      FROM ${Prisma.raw(`"${table}"`)} r ${periods}
       WHERE ${Prisma.join(conditions, ' AND ')}`,
     plan.columns,
   );
@@ -152,7 +168,7 @@ function activityUnits(projectId: string, plan: Plan, table: ActivityTable, piec
   // Event counts (whole days only, the planner made sure): a group's daily count is its series' count.
   const events = plan.question.metric === 'EVENTS';
   const units = Prisma.sql`
-      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", ${events ? Prisma.sql`a."events"` : Prisma.sql`1`} AS "w", 0 AS "ep"
+      SELECT p."b", ${unit}, NULL::text AS "name", NULL::text AS "prop", ${events ? Prisma.sql`a."events"` : Prisma.sql`1`} AS "w", ${NO_PERIOD} AS "ep"
       FROM ${dayList}
       JOIN ${Prisma.raw(`"${table}"`)} a ON a."projectId" = ${projectId} AND a."day" = p."day" AND (a."hours" & p."mask") <> 0
       ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}`;
@@ -161,7 +177,7 @@ function activityUnits(projectId: string, plan: Plan, table: ActivityTable, piec
     events && !f.groupIds?.length && !hasGroupConditions(f)
       ? Prisma.sql`
       UNION ALL
-      SELECT p."b", '' AS "gs", '{}'::text[] AS "groups", NULL::text AS "profile", NULL::text AS "name", NULL::text AS "prop", r."events" AS "w", 0 AS "ep"
+      SELECT p."b", '' AS "gs", '{}'::text[] AS "groups", NULL::text AS "profile", NULL::text AS "name", NULL::text AS "prop", r."events" AS "w", ${NO_PERIOD} AS "ep"
       FROM ${dayList}
       JOIN "RollupHour" r ON r."projectId" = ${projectId} AND r."groupSet" = ''
         AND r."hour" >= p."day"::timestamp AT TIME ZONE 'UTC' AND r."hour" < (p."day" + 1)::timestamp AT TIME ZONE 'UTC'`
@@ -185,8 +201,40 @@ function eventUnits(projectId: string, plan: Plan, edgeHours?: Date[]): Prisma.S
     Prisma.sql`
       SELECT ${bucketOf(plan, Prisma.sql`e."createdAt"`)} AS "b", 'e' || e."groupIds"::text AS "gs", e."groupIds" AS "groups",
              e."name", e."profileId" AS "profile", ${propOf(plan, 'e')} AS "prop", 1 AS "w",
-             ${epochOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
+             ${rawPeriodOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
       FROM ${from}`,
+    plan.columns,
+  );
+}
+
+/**
+ * EVENT_TIME on the rollup path: the raw events of the rollup hours (`span`
+ * without the edge hours) that a bound of one of their groups falls strictly
+ * inside, found through the EventGroup index of those groups. rollupUnits
+ * leaves exactly these out: the rows of the sets of those groups in those hours.
+ */
+function splitUnits(projectId: string, plan: Plan, span: HourSpan, edgeHours: Date[]): Prisma.Sql {
+  const hour = Prisma.sql`date_trunc('hour', b."at", 'UTC')`;
+  const conditions: Prisma.Sql[] = [Prisma.sql`e."projectId" = ${projectId}`, Prisma.sql`e."id" = ids."eventId"`];
+  if (span.from) conditions.push(Prisma.sql`e."createdAt" >= ${span.from}`);
+  if (span.to) conditions.push(Prisma.sql`e."createdAt" < ${span.to}`);
+  if (edgeHours.length)
+    conditions.push(Prisma.sql`NOT (date_trunc('hour', e."createdAt", 'UTC') = ANY(${iso(edgeHours)}::timestamptz[]))`);
+  conditions.push(eventFilterSql(projectId, storageFilter(plan), 'e'));
+  // The events by key, one lookup each (LATERAL, kept apart by OFFSET 0): guessing
+  // many, PostgreSQL would rather scan every event of the range.
+  return collapse(
+    Prisma.sql`
+      SELECT ${bucketOf(plan, Prisma.sql`e."createdAt"`)} AS "b", 'e' || e."groupIds"::text AS "gs", e."groupIds" AS "groups",
+             e."name", e."profileId" AS "profile", ${propOf(plan, 'e')} AS "prop", 1 AS "w",
+             ${rawPeriodOf(plan, Prisma.sql`e."createdAt"`)} AS "ep"
+      FROM (
+        SELECT DISTINCT eg."eventId" FROM timed_bounds b
+        JOIN "EventGroup" eg ON eg."projectId" = ${projectId} AND eg."groupId" = b."gid"
+          AND eg."createdAt" >= ${hour} AND eg."createdAt" < ${hour} + interval '1 hour'
+        WHERE b."at" <> ${hour}
+      ) ids
+      CROSS JOIN LATERAL (SELECT e.* FROM "Event" e WHERE ${Prisma.join(conditions, ' AND ')} OFFSET 0) e`,
     plan.columns,
   );
 }
@@ -217,7 +265,7 @@ function eventGroupUnits(projectId: string, plan: Plan): Prisma.Sql {
       SELECT ${bucketOf(plan, Prisma.sql`eg."createdAt"`)} AS "b",
              'g' || array_agg(eg."groupId" ORDER BY eg."groupId")::text AS "gs", array_agg(eg."groupId" ORDER BY eg."groupId") AS "groups",
              eg."name", eg."profileId" AS "profile", min(${prop}) AS "prop", 1 AS "w",
-             ${epochOf(plan, Prisma.sql`eg."createdAt"`)} AS "ep"
+             ${rawPeriodOf(plan, Prisma.sql`eg."createdAt"`)} AS "ep"
       FROM "EventGroup" eg ${join}
       WHERE ${Prisma.join(conditions, ' AND ')}
       GROUP BY eg."eventId", eg."createdAt", eg."name", eg."profileId"`,
@@ -233,8 +281,11 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
   switch (storage.path) {
     case 'rollup': {
       const { rollupHours, edgeHours } = storage.hours;
+      const parts: Prisma.Sql[] = [];
       if (rollupHours) rollup = rollupUnits(projectId, plan, storage.table, rollupHours, edgeHours);
-      if (edgeHours.length) raw = eventUnits(projectId, plan, edgeHours);
+      if (rollupHours && plan.timed) parts.push(splitUnits(projectId, plan, rollupHours, edgeHours));
+      if (edgeHours.length) parts.push(eventUnits(projectId, plan, edgeHours));
+      if (parts.length) raw = Prisma.join(parts, ' UNION ALL ');
       break;
     }
     case 'activityDays': {
@@ -266,7 +317,7 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
     ${groupAtCte(projectId, plan)}`
     : Prisma.empty;
   // Timed group conditions choose events here, per set and period (the storage could not).
-  const timedGroups = plan.epochs ? groupCondition(plan.question.filter, 'ga') : null;
+  const timedGroups = plan.timed ? groupCondition(plan.question.filter, 'ga') : null;
   const keep = timedGroups ? Prisma.sql` WHERE ("gs", "ep") IN (SELECT "gs", "ep" FROM kept)` : Prisma.empty;
   const kept = timedGroups
     ? Prisma.sql`,
@@ -274,8 +325,11 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
     : Prisma.empty;
   // Materialized with EVENT_TIME: the planner, guessing one row per CTE, would
   // otherwise re-run the units for every group_at row it joins them with.
-  const units = plan.epochs ? Prisma.sql`units AS MATERIALIZED` : Prisma.sql`units AS`;
-  return Prisma.sql`
+  const units = plan.timed ? Prisma.sql`units AS MATERIALIZED` : Prisma.sql`units AS`;
+  const bounds = plan.timed
+    ? Prisma.sql`${timedBoundsCtes(projectId, timedPropertyKeys(plan.question), plan.rangeStart, plan.rangeEnd)},`
+    : Prisma.empty;
+  return Prisma.sql`${bounds}
     rollup_units AS (${rollup}),
     raw_units AS (${raw})${sets}${kept},
     ${units} (
@@ -292,8 +346,8 @@ function unitsCtes(projectId: string, plan: Plan): Prisma.Sql {
  */
 function groupAtCte(projectId: string, plan: Plan): Prisma.Sql {
   const keys = timedPropertyKeys(plan.question);
-  const properties = plan.epochs
-    ? propertiesAtSql(projectId, 'grp', keys, Prisma.sql`(${iso(plan.epochs)}::timestamptz[])[s."ep"]`)
+  const properties = plan.timed
+    ? propertiesAtSql(projectId, 'grp', keys, Prisma.sql`s."ep"`)
     : Prisma.sql`grp."properties"`;
   return Prisma.sql`group_at AS (
       SELECT s."gs", s."ep", g."id" AS "gid", grp."id", grp."type", ${properties} AS "properties"
