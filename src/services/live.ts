@@ -16,6 +16,7 @@ export type LiveItem = { event: Event } | { overflow: AppError };
 
 interface Subscriber {
   projectId: string;
+  filter: EventFilter;
   /** The parts of the filter on the event's own columns (names, profile, groups, time), checked here. */
   matches: (event: Event) => boolean;
   /** The rest (property, group and cohort conditions), which the database checks; null when there is none. */
@@ -67,6 +68,43 @@ export function sqlOnlyPart(filter: EventFilter): EventFilter | null {
 
 /** Resolves a filter's cohort (CohortService.resolveFilter): a cohortId must be known before any SQL is built. */
 export type ResolveFilter = (projectId: string, filter: EventFilter) => Promise<EventFilter>;
+
+/**
+ * The subscribers of one burst, indexed by one condition of each on the event
+ * row (a group id, else an event name, else a profile id), so an event is checked
+ * against the subscribers it may match rather than against all of them.
+ */
+class Candidates {
+  private readonly byGroup = new Map<string, Subscriber[]>();
+  private readonly byName = new Map<string, Subscriber[]>();
+  private readonly byProfile = new Map<string, Subscriber[]>();
+  private readonly everyEvent: Subscriber[] = [];
+
+  constructor(subscribers: Iterable<Subscriber>) {
+    const add = (index: Map<string, Subscriber[]>, key: string, s: Subscriber) => {
+      const list = index.get(key);
+      if (list) list.push(s);
+      else index.set(key, [s]);
+    };
+    for (const s of subscribers) {
+      const { groupIds, eventNames, profileId } = s.filter;
+      if (groupIds?.length) for (const g of new Set(groupIds)) add(this.byGroup, g, s);
+      else if (eventNames?.length) for (const n of new Set(eventNames)) add(this.byName, n, s);
+      else if (profileId != null) add(this.byProfile, profileId, s);
+      else this.everyEvent.push(s);
+    }
+  }
+
+  /** Each subscriber that may want `event`, once (the caller still checks its whole filter). */
+  of(event: Event): Iterable<Subscriber> {
+    const found: Subscriber[] = [...this.everyEvent];
+    for (const g of event.groupIds) for (const s of this.byGroup.get(g) ?? []) found.push(s);
+    for (const s of this.byName.get(event.name) ?? []) found.push(s);
+    if (event.profileId !== null) for (const s of this.byProfile.get(event.profileId) ?? []) found.push(s);
+    // A subscriber indexed under two groups is found twice for an event of both.
+    return event.groupIds.length > 1 ? new Set(found) : found;
+  }
+}
 
 /** The column the announced-events query returns the indexes of the SQL filters an event meets in. */
 const SQL_MATCHES = '__liveMatches';
@@ -168,9 +206,10 @@ export class LiveEventService {
       WHERE "e"."projectId" = ${projectId} AND "e"."id" = ANY(${ids}::text[])`;
     const order = new Map(ids.map((id, i) => [id, i]));
     rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const candidates = new Candidates(watching);
     for (const row of rows) {
       const { [SQL_MATCHES]: sqlMatches, ...event } = row;
-      for (const s of watching) {
+      for (const s of candidates.of(event)) {
         if (!s.matches(event)) continue;
         if (s.sqlKey !== null && !sqlMatches!.includes(sqlIndex.get(s.sqlKey)!)) continue;
         s.push(event);
@@ -208,6 +247,7 @@ export class LiveEventService {
     };
     const subscriber: Subscriber = {
       projectId,
+      filter: valid,
       matches: eventRowMatcher(valid),
       sqlFilter,
       sqlKey: sqlFilter && JSON.stringify({ ...sqlFilter, cohort: sqlFilter.cohort?.definition }),
