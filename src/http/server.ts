@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULTS } from '../config.ts';
@@ -39,10 +39,7 @@ export async function listen(
       // How often Node checks those timeouts (default every 30 s).
       connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
     },
-    (request, response) => {
-      if (request.headers.accept?.includes('text/event-stream')) coalesceWrites(response);
-      return app(request, response);
-    },
+    app,
   );
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 5_000;
@@ -71,29 +68,4 @@ export async function listen(
       });
     },
   };
-}
-
-/**
- * A stream of Server-Sent Events (a live subscription) writes each event as it
- * comes: a burst of events would be one socket write, and one TCP segment for
- * the client to read, per event. Holding the writes of one turn of the event
- * loop and sending them together (the socket is corked from the first write
- * until the loop's next check phase) costs at most that turn of latency and
- * leaves backpressure as it was: `write` still reports a full buffer, and the
- * buffer drains once the writes are sent.
- */
-function coalesceWrites(response: ServerResponse<IncomingMessage>): void {
-  const write = response.write;
-  let corked = false;
-  response.write = function (this: ServerResponse<IncomingMessage>, ...args: Parameters<typeof write>) {
-    if (!corked && !this.writableEnded) {
-      corked = true;
-      this.cork();
-      setImmediate(() => {
-        corked = false;
-        this.uncork();
-      });
-    }
-    return write.apply(this, args);
-  } as typeof write;
 }
