@@ -149,6 +149,14 @@ describe('Subscription.events', () => {
     const error = await invalid.next();
     expect(error.event === 'next' && error.data.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
     await invalid.close();
+
+    // A cohort is looked up when the subscription starts, as for Query.events.
+    const unknownCohort = await open({ filter: { cohortId: 'no_such_cohort' } }, key);
+    const refusedCohort = await unknownCohort.next();
+    expect(refusedCohort.event === 'next' && refusedCohort.data.errors?.[0]?.extensions?.code).toBe(
+      'VALIDATION_FAILED',
+    );
+    await unknownCohort.close();
   });
 
   it('ends a consumer that never reads with SLOW_CONSUMER once its buffer is full', async () => {

@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { DataDirLockedError } from '../db/dataDirLock.ts';
-import { isMode, KeyService, MODES, type CreatedKey, type KeyInfo } from '../services/keys.ts';
+import { isMode, MODES, type CreatedKey, type KeyAdmin, type KeyInfo } from '../services/keys.ts';
 import { CommandError, describeEverydayError, isParseArgsError, UsageError } from './errors.ts';
 import { usageFor, wantsHelp, USAGE } from './usage.ts';
 
@@ -38,17 +38,20 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(
 }
 
 /**
- * Runs key administration on the database; when a running server holds the
- * embedded database, asks that server over its admin socket instead.
+ * Runs key administration on the database, over one plain SQL session (no
+ * Prisma client: a key command is done in the time that would take to load);
+ * when a running server holds the embedded database, asks that server over its
+ * admin socket instead.
  */
 async function withKeys<T>(
-  work: (keys: KeyService) => Promise<T>,
+  work: (keys: KeyAdmin) => Promise<T>,
   viaServer: (dataDir: string) => Promise<T>,
 ): Promise<T> {
   const settings = config ?? readConfig();
-  let database;
+  const { openSqlSession } = await import('../db/sqlSession.ts');
+  let session;
   try {
-    database = await open();
+    session = await openSqlSession(settings);
   } catch (error) {
     if (error instanceof DataDirLockedError) {
       const socket = await import('../http/adminSocket.ts');
@@ -65,10 +68,11 @@ async function withKeys<T>(
     throw error;
   }
   try {
-    await database.migrate();
-    return await work(new KeyService(database.prisma));
+    await session.migrateIfNeeded();
+    const { SqlKeyAdmin } = await import('../services/keyAdmin.ts');
+    return await work(new SqlKeyAdmin(session));
   } finally {
-    await database.close();
+    await session.close();
   }
 }
 

@@ -86,7 +86,9 @@ export function createServices(prisma: PrismaClient, options: ServiceOptions): S
     groupOverview: new GroupOverviewService(prisma, aggregation),
     ingest,
     keys: new KeyService(prisma),
-    live: new LiveEventService(prisma, options.listen ?? NEVER_HEARS),
+    live: new LiveEventService(prisma, options.listen ?? NEVER_HEARS, (projectId, filter) =>
+      cohorts.resolveFilter(projectId, filter),
+    ),
     memberships,
     profiles,
     propertyHistory: new PropertyHistoryService(prisma),

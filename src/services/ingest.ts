@@ -4,10 +4,13 @@ import type { Event, PrismaClient } from '../generated/prisma/client.ts';
 import { AppError, UnavailableError, ValidationError } from './errors.ts';
 import { eventTime, optionalId, optionalText, requireIdList, requireName, requireProperties } from './validation.ts';
 
-/** One event as a client sends it (track, trackBatch, POST /track), before validation. */
 /** The NOTIFY channel the ingest statement announces stored events on. */
 export const LIVE_EVENTS_CHANNEL = 'groupgraph_events';
 
+/** About how many bytes of JSON-encoded event ids one NOTIFY of the ingest statement carries. */
+const NOTIFY_CHUNK_BYTES = 5_000;
+
+/** One event as a client sends it (track, trackBatch, POST /track), before validation. */
 export interface EventInput {
   id?: string | null;
   name: string;
@@ -194,15 +197,28 @@ export async function insertEvents(prisma: Queryable, projectId: string, rows: E
       ON CONFLICT ("projectId", "day", "profileId") DO UPDATE
         SET "hours" = "ProfileActivityDay"."hours" | EXCLUDED."hours", "events" = "ProfileActivityDay"."events" + EXCLUDED."events"
     ),
-    -- Live subscriptions (services/live.ts): one notification per stored event,
-    -- sent by PostgreSQL when this transaction commits, in commit order. The
-    -- payload is [projectId, eventId] only, far below NOTIFY's 8,000-byte limit
-    -- (both ids are at most 200 characters).
+    -- Live subscriptions (services/live.ts): the stored ids are announced as
+    -- [projectId, id, id, …] (a JSON array), a few notifications per statement
+    -- rather than one per event. PostgreSQL sends them when this transaction
+    -- commits, in commit order. NOTIFY payloads must stay under 8,000 bytes: the
+    -- ids are cut into chunks of about NOTIFY_CHUNK_BYTES bytes of JSON (ids and
+    -- the project id are at most 200 characters, 1,202 bytes as JSON escaped, so a
+    -- payload never exceeds about 7,400 bytes).
+    notify_ids AS (
+      SELECT to_json("id")::text AS "json",
+             sum(octet_length(to_json("id")::text) + 1) OVER (ORDER BY "id") AS "end"
+      FROM events
+    ),
     notified AS (
-      SELECT "id", pg_notify(${LIVE_EVENTS_CHANNEL}, json_build_array(${projectId}::text, "id")::text)::text
-      FROM events ORDER BY "id"
+      SELECT pg_notify(${LIVE_EVENTS_CHANNEL}, c."payload")
+      FROM (
+        SELECT ("end" - 1) / ${NOTIFY_CHUNK_BYTES}::int AS "chunk",
+               '[' || to_json(${projectId}::text)::text || ',' || string_agg("json", ',' ORDER BY "end") || ']' AS "payload"
+        FROM notify_ids GROUP BY 1 ORDER BY 1
+      ) c
     )
-    SELECT "id" FROM notified`;
+    -- A SELECT CTE runs only when referenced: the count makes the notifications happen.
+    SELECT "id" FROM events, (SELECT count(*) FROM notified) n`;
   return new Set(inserted.map((r) => r.id));
 }
 

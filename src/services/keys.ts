@@ -33,17 +33,42 @@ export function isMode(value: string): value is Mode {
   return (MODES as readonly string[]).includes(value);
 }
 
+/** Throws VALIDATION_FAILED unless `projectId` is usable as a new project's id. */
+export function requireProjectId(projectId: string): void {
+  if (!PROJECT_ID.test(projectId)) {
+    throw new ValidationError('project', 'use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit');
+  }
+}
+
+/**
+ * Key and origin administration, as the `keys` and `origins` commands use it:
+ * KeyService over the Prisma client, or SqlKeyAdmin (keyAdmin.ts) over plain SQL.
+ */
+export interface KeyAdmin {
+  create(projectId: string, mode: Mode, name?: string): Promise<CreatedKey>;
+  list(projectId?: string): Promise<KeyInfo[]>;
+  revoke(clientId: string): Promise<void>;
+  allowedOrigins(projectId: string): Promise<string[]>;
+  addAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]>;
+  removeAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]>;
+}
+
+/** The statements that edit a project's origins ($1 the origins, $2 the project), shared by both KeyAdmins. */
+export const ORIGIN_SQL = {
+  add: `UPDATE "Project" SET "allowedOrigins" = ARRAY(
+        SELECT o FROM unnest("allowedOrigins" || $1::text[]) WITH ORDINALITY AS x(o, n) GROUP BY o ORDER BY min(n))
+      WHERE "id" = $2 RETURNING "allowedOrigins"`,
+  remove: `UPDATE "Project" SET "allowedOrigins" = ARRAY(
+        SELECT o FROM unnest("allowedOrigins") WITH ORDINALITY AS x(o, n) WHERE NOT (o = ANY($1::text[])) ORDER BY n)
+      WHERE "id" = $2 RETURNING "allowedOrigins"`,
+};
+
 /** Projects, API clients and the check of a presented credential. */
-export class KeyService {
+export class KeyService implements KeyAdmin {
   constructor(private readonly prisma: PrismaClient) {}
 
   async ensureProject(projectId: string): Promise<void> {
-    if (!PROJECT_ID.test(projectId)) {
-      throw new ValidationError(
-        'project',
-        'use 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit',
-      );
-    }
+    requireProjectId(projectId);
     await this.prisma.project.upsert({ where: { id: projectId }, create: { id: projectId }, update: {} });
   }
 
@@ -98,7 +123,7 @@ export class KeyService {
   ): Promise<Principal> {
     const row = await this.prisma.apiClient.findFirst({ where: { id: clientId } });
     // Verify against a dummy hash when the client is unknown so both paths cost the same.
-    const stored = row?.secretHash ?? DUMMY_HASH;
+    const stored = row?.secretHash ?? (await dummyHash());
     if (!isRememberedSecret(secret, stored)) await hooks.beforeSlowCheck?.();
     const ok = await verifySecret(secret, stored);
     if (!row || !ok || row.revokedAt) throw new UnauthenticatedError('Invalid client id or secret');
@@ -145,10 +170,7 @@ export class KeyService {
   /** Adds origins (normalized, each once); returns the project's list. */
   async addAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]> {
     const added = origins.map((o, i) => parseOrigin(o, `origins[${i}]`));
-    const rows = await this.prisma.$queryRaw<{ allowedOrigins: string[] }[]>`
-      UPDATE "Project" SET "allowedOrigins" = ARRAY(
-        SELECT o FROM unnest("allowedOrigins" || ${added}::text[]) WITH ORDINALITY AS x(o, n) GROUP BY o ORDER BY min(n))
-      WHERE "id" = ${projectId} RETURNING "allowedOrigins"`;
+    const rows = await this.prisma.$queryRawUnsafe<{ allowedOrigins: string[] }[]>(ORIGIN_SQL.add, added, projectId);
     if (!rows[0]) throw new NotFoundError('Project', projectId);
     return rows[0].allowedOrigins;
   }
@@ -156,16 +178,20 @@ export class KeyService {
   /** Removes origins (compared normalized); returns the project's list. */
   async removeAllowedOrigins(projectId: string, origins: readonly string[]): Promise<string[]> {
     const removed = origins.map((o) => normalizeOrigin(o));
-    const rows = await this.prisma.$queryRaw<{ allowedOrigins: string[] }[]>`
-      UPDATE "Project" SET "allowedOrigins" = ARRAY(
-        SELECT o FROM unnest("allowedOrigins") WITH ORDINALITY AS x(o, n) WHERE NOT (o = ANY(${removed}::text[])) ORDER BY n)
-      WHERE "id" = ${projectId} RETURNING "allowedOrigins"`;
+    const rows = await this.prisma.$queryRawUnsafe<{ allowedOrigins: string[] }[]>(
+      ORIGIN_SQL.remove,
+      removed,
+      projectId,
+    );
     if (!rows[0]) throw new NotFoundError('Project', projectId);
     return rows[0].allowedOrigins;
   }
 }
 
-const DUMMY_HASH = await hashSecret(newClientSecret());
+// Made on first use, not when this module loads: every command imports it, and
+// each scrypt run is costly on purpose.
+let dummy: Promise<string> | undefined;
+const dummyHash = () => (dummy ??= hashSecret(newClientSecret()));
 
 /** Origins compare by scheme, host and port, case-insensitively, without a trailing slash. */
 export function normalizeOrigin(origin: string): string {
