@@ -1,7 +1,7 @@
 import type { Prisma, PrismaClient } from '../../../generated/prisma/client.ts';
 import { compareBytes } from './order.ts';
 import { fromWidthBucket, type AnalysisBuckets } from './buckets.ts';
-import type { UnitBucketRow, UnitFirstRow } from './sql.ts';
+import type { UnitBucketsRow, UnitFirstRow } from './sql.ts';
 
 /** Numbers units 0 … n − 1 in the order they are first seen, and keeps lists per unit. */
 export class UnitIndex {
@@ -37,19 +37,14 @@ export async function runReads(prisma: PrismaClient, statements: readonly Prisma
   return results as unknown[][];
 }
 
-/** width_bucket rows as bucket indexes of `buckets`. */
-export function bucketRows(buckets: AnalysisBuckets, rows: readonly unknown[]): UnitBucketRow[] {
-  return (rows as UnitBucketRow[]).map((r) => ({ unit: r.unit, b: fromWidthBucket(buckets, Number(r.b)) }));
-}
-
 export const firstRows = (rows: readonly unknown[]): UnitFirstRow[] => rows as UnitFirstRow[];
 
-/** Groups rows into per-unit lists of `index`. */
-export function listsByUnit(index: UnitIndex, rows: readonly UnitBucketRow[]): number[][] {
+/** Per-unit lists of bucket indexes of `buckets`, numbered by `index`; units of `index` without a row get []. */
+export function listsByUnit(index: UnitIndex, buckets: AnalysisBuckets, rows: readonly unknown[]): number[][] {
   const lists: number[][] = [];
-  for (const row of rows) {
-    const u = index.of(row.unit);
-    (lists[u] ??= []).push(row.b);
+  for (const row of rows as UnitBucketsRow[]) {
+    const list = (lists[index.of(row.unit)] ??= []);
+    for (const b of row.bs) list.push(fromWidthBucket(buckets, Number(b)));
   }
   for (let u = 0; u < index.size; u++) lists[u] ??= [];
   return lists;

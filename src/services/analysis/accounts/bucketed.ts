@@ -4,7 +4,7 @@ import { computeLifecycle, type LifecycleCounts } from '../compute/lifecycle.ts'
 import { computeRetention, type RetentionCohortCounts } from '../compute/retention.ts';
 import { computeStickiness, type StickinessCounts } from '../compute/stickiness.ts';
 import { packUnitBuckets } from '../compute/unitBuckets.ts';
-import { bucketRows, firstRows, listsByUnit, runReads, UnitIndex } from './activity.ts';
+import { firstRows, listsByUnit, runReads, UnitIndex } from './activity.ts';
 import { bucketOf, onWholeHours, readBuckets, type AnalysisBuckets } from './buckets.ts';
 import type { ActivityQuestion, BucketQuestion, RetentionQuestion } from './input.ts';
 import { chooseSource } from './source.ts';
@@ -62,7 +62,7 @@ export async function answerStickiness(
   const { bounds } = buckets;
   const activity = read(q, q.eventNames, bounds, { since: bounds[0], until: bounds.at(-1) });
   const [rows] = await runReads(prisma, [unitBucketsSql(projectId, q, activity, bounds)]);
-  const lists = listsByUnit(new UnitIndex(), bucketRows(buckets, rows!));
+  const lists = listsByUnit(new UnitIndex(), buckets, rows!);
   return computeStickiness(packUnitBuckets(lists), buckets.count);
 }
 
@@ -77,7 +77,7 @@ export async function answerLifecycle(
   const { bounds } = buckets;
   const activity = read(q, q.eventNames, bounds, { since: undefined, until: bounds.at(-1) });
   const [rows] = await runReads(prisma, [unitBucketsSql(projectId, q, activity, bounds)]);
-  const lists = listsByUnit(new UnitIndex(), bucketRows(buckets, rows!));
+  const lists = listsByUnit(new UnitIndex(), buckets, rows!);
   // Bucket −2 stands for "any time before bucket −1": the first activity is there or in the first listed bucket.
   const first = Int32Array.from(lists, (list) => Math.max(-2, Math.min(...list)));
   const active = packUnitBuckets(lists.map((list) => list.filter((b) => b >= -1 && b < buckets.count)));
@@ -119,9 +119,9 @@ export async function answerRetention(
       cohortLists[u] = t >= from && t < to ? [bucketOf(buckets, t)] : [];
     }
   } else {
-    listsByUnit(index, bucketRows(buckets, cohortRows!)).forEach((list, u) => (cohortLists[u] = list));
+    listsByUnit(index, buckets, cohortRows!).forEach((list, u) => (cohortLists[u] = list));
   }
-  const returnLists = listsByUnit(index, bucketRows(buckets, returnRows!));
+  const returnLists = listsByUnit(index, buckets, returnRows!);
   for (let u = 0; u < index.size; u++) cohortLists[u] ??= [];
   let endedBuckets = 0;
   while (endedBuckets + 1 < bounds.length && bounds[endedBuckets + 1]! <= now.getTime()) endedBuckets++;
