@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { defineConfig } from 'vitest/config';
@@ -35,5 +36,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: a single worker on a
+    // 2-core CI machine. Most of a test's time here is spent waiting on PostgreSQL,
+    // child server processes or a browser, so one worker more than the cores keeps
+    // them busy (VITEST_MAX_WORKERS, or --maxWorkers, overrides it).
+    maxWorkers: Number(process.env.VITEST_MAX_WORKERS) || availableParallelism() + 1,
   },
 });
