@@ -33,7 +33,7 @@ export default defineConfig({
     ],
     exclude:
       process.env.GROUPGRAPH_TEST_PASS === 'after-suite' ? [] : ['test/**/*.after-suite.test.ts', '**/node_modules/**'],
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: a single worker on a

@@ -38,7 +38,7 @@ export interface ServerProcess {
 }
 
 export interface StartServerOptions {
-  /** Gives up (and kills the process) when it has not said where it listens by then (default 30 s). */
+  /** Gives up (and kills the process) when it has not said where it listens by then (default 90 s: a busy CI machine can take that long to start the embedded database). */
   timeoutMs?: number;
   /** Copies the server's stderr to ours as it comes (warnings during a long benchmark). */
   echoStderr?: boolean;
@@ -49,7 +49,7 @@ export function startServer(
   env: Record<string, string | undefined>,
   options: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  const timeoutMs = options.timeoutMs ?? 30_000;
+  const timeoutMs = options.timeoutMs ?? 90_000;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
