@@ -144,7 +144,9 @@ export function operationCost(
   now = Date.now(),
 ): OperationCost {
   const cost: OperationCost = { points: 0, analysisFields: 0 };
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
   if (!operation) return cost;
   const root = schema.getRootType(operation.operation);

@@ -2,7 +2,16 @@ import { Prisma, type Event, type PrismaClient } from '../generated/prisma/clien
 import { validateEventFilter, type EventFilter } from './analysis/filter.ts';
 import { eventFilterSql } from './analysis/filterSql.ts';
 import { CohortService } from './cohorts/service.ts';
-import { cursorText, cursorTime, decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from './pagination.ts';
 
 const cursorOf = (e: Event) => encodeCursor([e.createdAt.toISOString(), e.id]);
 

@@ -5,7 +5,16 @@ import type { IntRange } from './cohorts/definition.ts';
 import type { CohortService } from './cohorts/service.ts';
 import { cohortMembersSql } from './cohorts/sql.ts';
 import { ValidationError } from './errors.ts';
-import { cursorText, cursorTime, decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from './pagination.ts';
 import { optionalText, queryTime, requireName } from './validation.ts';
 
 // The `groups` list: filters on the entity, its activity and its members, a

@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type Cohort, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { EventFilter } from '../analysis/filter.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { cursorText, cursorTime, decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from '../pagination.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from '../pagination.ts';
 import { requireId } from '../validation.ts';
 import {
   requireCohortFits,
