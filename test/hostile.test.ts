@@ -348,9 +348,10 @@ describe('3. analysis is costed from its arguments before it runs', () => {
       code: 'QUERY_LIMIT_EXCEEDED',
       limit: 'maxQueryPoints',
       max: 250_000,
-      found: 3 * 2976 * 34,
+      // 2,976 hours and the partial bucket the estimate allows for, × 34 series, × 3.
+      found: 3 * 2977 * 34,
     });
-    expect(three.body.errors[0].message).toMatch(/about 303552 points .* at most 250000/);
+    expect(three.body.errors[0].message).toMatch(/about 303654 points .* at most 250000/);
     expect(three.body.data).toBeUndefined();
     const two = await ask(`{ ${heavy('a')} ${heavy('b')} }`);
     expect(two.status).toBe(200);
@@ -363,16 +364,16 @@ describe('3. analysis is costed from its arguments before it runs', () => {
       'query($i: EventAggregationInput!) { a: eventAggregation(input: $i) { total } b: eventAggregation(input: $i) { total } c: eventAggregation(input: $i) { total } }',
       { i: input },
     );
-    expect(withVariables.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 303_552 });
+    expect(withVariables.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 303_654 });
     const inFragments = await ask(
       `{ ...F ...G } fragment F on Query { ${heavy('a')} } fragment G on Query { ${heavy('b')} ${heavy('c')} }`,
     );
-    expect(inFragments.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 303_552 });
-    // limit defaults to 10 series: 2,976 × 11 × 10 aliases.
+    expect(inFragments.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 303_654 });
+    // limit defaults to 10 series: 2,977 × 11 × 10 aliases.
     const defaults = await ask(
       `{ ${Array.from({ length: 10 }, (_, i) => `a${i}: eventAggregation(input: { metric: EVENTS, interval: HOUR, from: "${from}", to: "${to}", breakdown: GROUP }) { total }`).join(' ')} }`,
     );
-    expect(defaults.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 327_360 });
+    expect(defaults.body.errors[0].extensions).toMatchObject({ limit: 'maxQueryPoints', found: 327_470 });
   });
 
   it('the number of analysis fields is limited, list items included', async () => {
@@ -426,17 +427,31 @@ describe('3. analysis is costed from its arguments before it runs', () => {
     await cheapReads(t.url, other, 'acme', 10); // warm-up
     const unloaded = median(await cheapReads(t.url, other, 'acme', 41));
     const load = heavyLoad(t.url, attacker, DEFAULTS.analysisConcurrencyPerProject, 2);
-    await new Promise((r) => setTimeout(r, 500));
-    const loaded = median(await cheapReads(t.url, other, 'acme', 41));
-    const heavyRuns = await load.stop();
+    let loaded = Infinity;
+    let heavyRuns: Awaited<ReturnType<typeof load.stop>>;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      loaded = median(await cheapReads(t.url, other, 'acme', 41));
+    } finally {
+      heavyRuns = await load.stop();
+    }
+    const heavyMedian = median(heavyRuns.durations);
     console.log(
-      `group(id) p50: ${unloaded.toFixed(1)} ms unloaded, ${loaded.toFixed(1)} ms while ${heavyRuns.completed} heavy queries ran (${(loaded / unloaded).toFixed(2)}×)`,
+      `group(id) p50: ${unloaded.toFixed(1)} ms unloaded, ${loaded.toFixed(1)} ms while ${heavyRuns.completed} heavy queries ran (median ${heavyMedian.toFixed(0)} ms; ratio ${(loaded / unloaded).toFixed(2)})`,
     );
     expect(heavyRuns.completed).toBeGreaterThan(0);
-    // Medians of 41 reads each; 3× the unloaded median, with a floor of 25 ms
-    // for a machine where a request takes a few ms and scheduling noise is of
-    // the same size. The figures of a longer run are in bench/fairness.ts.
-    expect(loaded).toBeLessThan(Math.max(3 * unloaded, 25));
+    if (engine === 'postgres') {
+      // Medians of 41 reads each; 3× the unloaded median, with a floor of 25 ms
+      // for a machine where a request takes a few ms and scheduling noise is of
+      // the same size. The figures of a longer run are in bench/fairness.ts.
+      expect(loaded).toBeLessThan(Math.max(3 * unloaded, 25));
+    } else {
+      // PGlite runs one statement at a time on this very thread and cannot
+      // cancel one: another project's read waits for the statement in
+      // progress. What holds is that it waits for about one heavy statement
+      // at most, not for the attacker's whole queue.
+      expect(loaded).toBeLessThan(unloaded + heavyMedian);
+    }
   }, 180_000);
 });
 
@@ -540,9 +555,18 @@ describe('4. bad input values are VALIDATION_FAILED before they reach the databa
       b64('["MEMBER_COUNT","DESC","abc",0,"x"]'),
       b64('["LAST_ACTIVE_AT","DESC","-271821-04-20",0,"x"]'),
       b64('["NAME","DESC","\u0000",0,"x"]'),
+    ];
+    // Property history ids are bigints; elsewhere ids are any text.
+    for (const c of [
       b64('["2026-01-01T00:00:00Z","99999999999999999999"]'),
       b64('["2026-01-01T00:00:00Z","9999999999999999999"]'),
-    ];
+    ]) {
+      const answer = await gql(
+        'query($c: String) { group(id: "g") { propertyHistory(after: $c) { edges { cursor } } } }',
+        { c },
+      );
+      expect(codes(answer)).toEqual(['VALIDATION_FAILED']);
+    }
     const failures: string[] = [];
     for (const c of cursors) {
       const answers = {
@@ -649,7 +673,7 @@ describe('4. bad input values are VALIDATION_FAILED before they reach the databa
           { d },
         ),
         retention: await gql(
-          'query($d: DateTime!) { retention(input: { from: $d, to: "2026-01-01" }) { __typename } }',
+          'query($d: DateTime!) { retention(input: { from: $d, to: "2026-01-01", interval: MONTH, periods: 1 }) { __typename } }',
           {
             d,
           },

@@ -23,7 +23,12 @@ async function post(url: string, key: CreatedKey, query: string): Promise<{ stat
         headers: { 'content-type': 'application/json', ...keyHeaders(key) },
         body: JSON.stringify({ query }),
       });
-      return { status: response.status, body: await response.json() };
+      const text = await response.text();
+      try {
+        return { status: response.status, body: JSON.parse(text) };
+      } catch {
+        return { status: response.status, body: { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] } };
+      }
     } catch (error) {
       // The race of HTTP keep-alive: the server closed an idle connection as
       // the client reused it. Not an answer of the server; send it again.
