@@ -87,7 +87,7 @@ console.log(
   `  the 10-alias attack: ${attack.status} ${attackBody.errors?.[0]?.extensions?.code} (found ${attackBody.errors?.[0]?.extensions?.found} points, max ${attackBody.errors?.[0]?.extensions?.max})`,
 );
 console.log(
-  `  A's heavy queries: ${heavy.completed} answered (median ${median(heavy.durations).toFixed(0)} ms), ${heavy.refused} RATE_LIMITED; ${JSON.stringify(heavy.statuses)}`,
+  `  A's heavy queries: ${heavy.completed} answered (median ${median(heavy.durations).toFixed(0)} ms), ${heavy.refused} turned away (RATE_LIMITED or UNAVAILABLE); ${JSON.stringify(heavy.statuses)}`,
 );
 console.log(`  B's group(id) p50 unloaded: ${p50.unloaded.toFixed(1)} ms (${samples} samples)`);
 console.log(`  B's group(id) p50 loaded:   ${p50.loaded.toFixed(1)} ms`);
