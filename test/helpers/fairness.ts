@@ -32,7 +32,8 @@ async function post(url: string, key: CreatedKey, query: string): Promise<{ stat
     } catch (error) {
       // The race of HTTP keep-alive: the server closed an idle connection as
       // the client reused it. Not an answer of the server; send it again.
-      if (attempt < 2 && (error as { cause?: { code?: string } }).cause?.code === 'ECONNRESET') {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (attempt < 3 && (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')) {
         resets.count++;
         continue;
       }
