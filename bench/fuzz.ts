@@ -65,7 +65,10 @@ await fc.assert(
       if (!verdict.ok) failures.push(`${label} ${verdict.reason}\n    ${fuzz.body.slice(0, 400)}`);
     } catch (error) {
       label = `${fuzz.path} connection error`;
-      failures.push(`${label} ${(error as Error).message}`);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      failures.push(
+        `${label} ${(error as Error).message} (${cause?.code ?? cause?.message ?? 'no cause'})\n    ${fuzz.body.slice(0, 400)}`,
+      );
     }
     tally.set(label, (tally.get(label) ?? 0) + 1);
     if (++done % 500 === 0) process.stderr.write(`\r${done}/${runs}`);

@@ -19,8 +19,14 @@ export interface Config {
    * first-time) authentication attempts, each of which may cost a scrypt run.
    */
   authFailureRateLimit: { perSecond: number; burst: number };
-  /** MAX_JSON_DEPTH: the deepest nesting a JSON request body may have. */
+  /** MAX_JSON_DEPTH: the deepest nesting a JSON request body (or a GraphQL document) may have. */
   maxJsonDepth: number;
+  /** MAX_QUERY_POINTS: estimated points (buckets × series) one operation's analysis fields may compute. */
+  maxQueryPoints: number;
+  /** MAX_ANALYSIS_FIELDS: analysis fields one operation may run (aliases and list items count). */
+  maxAnalysisFields: number;
+  /** MAX_RESPONSE_BYTES: the largest /graphql response; a larger answer is a coded error instead. */
+  maxResponseBytes: number;
   port: number;
   host: string;
   /** PostgreSQL server; when unset the embedded PGlite database under dataDir is used. */
@@ -57,6 +63,9 @@ export const DEFAULTS = {
   rateLimit: { perSecond: 500, burst: 1000 },
   authFailureRateLimit: { perSecond: 5, burst: 20 },
   maxJsonDepth: 64,
+  maxQueryPoints: 250_000,
+  maxAnalysisFields: 10,
+  maxResponseBytes: 32 * 1024 * 1024,
   port: 4000,
   /** Outside production only this machine can connect; production listens on every interface. */
   host: { development: '127.0.0.1', production: '0.0.0.0' },
@@ -114,6 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       burst: integer(env, 'AUTH_RATE_LIMIT_BURST', DEFAULTS.authFailureRateLimit.burst, 1, 10_000_000),
     },
     maxJsonDepth: integer(env, 'MAX_JSON_DEPTH', DEFAULTS.maxJsonDepth, 1, 10_000),
+    maxQueryPoints: integer(env, 'MAX_QUERY_POINTS', DEFAULTS.maxQueryPoints, 1, 1_000_000_000),
+    maxAnalysisFields: integer(env, 'MAX_ANALYSIS_FIELDS', DEFAULTS.maxAnalysisFields, 1, 10_000),
+    maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', DEFAULTS.maxResponseBytes, 1024, 2 ** 31 - 1),
     port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
     host: env.HOST || (env.NODE_ENV === 'production' ? DEFAULTS.host.production : DEFAULTS.host.development),
     databaseUrl: env.DATABASE_URL || undefined,

@@ -47,13 +47,29 @@ export interface OpenOptions {
   statementLogDir?: string;
 }
 
-function clientFor(adapter: SqlDriverAdapterFactory, options: OpenOptions): PrismaClient {
+/**
+ * Prisma's transactions (the analysis statement runs in one, for SET LOCAL)
+ * default to 5 s and expire with an uncoded error; a statement may run up to
+ * the statement timeout, which is coded. So a transaction may last that long,
+ * and waits for a pooled connection as long as opening one may take.
+ */
+function clientFor(
+  adapter: SqlDriverAdapterFactory,
+  options: OpenOptions,
+  limits: { statementTimeoutMs: number; connectTimeoutMs: number },
+): PrismaClient {
   const listener = bothListeners(
     options.onStatement,
     options.statementLogDir ? statementRecorder(options.statementLogDir) : undefined,
   );
   const wrapped = listener ? countStatements(adapter, listener) : adapter;
-  return new PrismaClient({ adapter: wrapped });
+  return new PrismaClient({
+    adapter: wrapped,
+    transactionOptions: {
+      timeout: limits.statementTimeoutMs + CLIENT_TIMEOUT_SLACK_MS,
+      maxWait: limits.connectTimeoutMs,
+    },
+  });
 }
 
 export interface PostgresOptions extends OpenOptions {
@@ -95,7 +111,10 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Databa
   // An idle client losing its connection must not crash the process; the next
   // query gets a fresh connection or a clear error.
   pool.on('error', () => {});
-  const prisma = clientFor(new PrismaPg(pool, { statementNameGenerator: preparedIngestStatement }), options);
+  const prisma = clientFor(new PrismaPg(pool, { statementNameGenerator: preparedIngestStatement }), options, {
+    statementTimeoutMs: options.statementTimeoutMs ?? DEFAULTS.statementTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.databaseConnectTimeoutMs,
+  });
   return {
     kind: 'postgres',
     prisma,
@@ -171,7 +190,10 @@ function pgliteConnection(db: PGlite): MigrationConnection {
 export async function openEmbedded(dataDir: string | undefined, options: OpenOptions = {}): Promise<Database> {
   const engine = await openEmbeddedEngine(dataDir);
   const db = engine.db;
-  const prisma = clientFor(new PrismaPGlite(db), options);
+  const prisma = clientFor(new PrismaPGlite(db), options, {
+    statementTimeoutMs: DEFAULTS.statementTimeoutMs,
+    connectTimeoutMs: DEFAULTS.databaseConnectTimeoutMs,
+  });
   return {
     kind: 'pglite',
     prisma,

@@ -29,8 +29,8 @@ export interface AppOptions {
   /** Headers GraphiQL starts with (the first root key), outside production. */
   graphiqlHeaders?: Record<string, string>;
   // The settings below come from Config; omitted ones take config.ts's DEFAULTS.
-  /** Introspection and the request body limit. */
-  hardening?: Partial<Omit<HardeningOptions, 'production'>>;
+  /** Introspection, the request body limit, query cost and response size limits. */
+  hardening?: Partial<Omit<HardeningOptions, 'production' | 'maxJsonDepth'>>;
   /** Per-client token buckets. */
   rateLimit?: RateLimitOptions;
   /** Per-IP token buckets for failed and not-yet-verified authentication attempts. */
@@ -131,6 +131,10 @@ export function createApp(options: AppOptions): App {
         introspection: options.hardening?.introspection ?? DEFAULTS.introspection,
         maxBodyBytes: options.hardening?.maxBodyBytes ?? DEFAULTS.maxBodyBytes,
         production: options.production,
+        maxJsonDepth,
+        maxQueryPoints: options.hardening?.maxQueryPoints ?? DEFAULTS.maxQueryPoints,
+        maxAnalysisFields: options.hardening?.maxAnalysisFields ?? DEFAULTS.maxAnalysisFields,
+        maxResponseBytes: options.hardening?.maxResponseBytes ?? DEFAULTS.maxResponseBytes,
       }),
       gate.plugin,
       batchLimit(options.trackBatchMax ?? DEFAULTS.trackBatchMax),

@@ -39,7 +39,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (e.kind === 'DatabaseNotReachable' || e.kind === 'ConnectionClosed' || e.kind === 'SocketTimeout') return true;
     if (
       typeof e.message === 'string' &&
-      /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|ECONNREFUSED|ECONNRESET/i.test(
+      /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|Unable to start a transaction in the given time|ECONNREFUSED|ECONNRESET/i.test(
         e.message,
       )
     )

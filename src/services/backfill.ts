@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
 import { withDeadlockRetry } from './ingest.ts';
-import { LIMITS, requireId } from './validation.ts';
+import { LIMITS, queryTime, requireId } from './validation.ts';
 
 /**
  * Backfill: tags events stored before a membership was known with the group.
@@ -63,9 +63,7 @@ function validate(input: BackfillInput): ValidBackfill {
   }
   for (const field of ['from', 'to'] as const) {
     const value = input[field];
-    if (value != null && Number.isNaN(value.getTime())) {
-      throw new ValidationError(`input.${field}`, 'is not a valid date-time');
-    }
+    queryTime(value, `input.${field}`);
   }
   const from = input.from ?? null;
   const to = input.to ?? null;

@@ -1,9 +1,17 @@
 import { Prisma, type Event, type PrismaClient } from '../generated/prisma/client.ts';
-import { ValidationError } from './errors.ts';
 import { validateEventFilter, type EventFilter } from './analysis/filter.ts';
 import { eventFilterSql } from './analysis/filterSql.ts';
 import { CohortService } from './cohorts/service.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from './pagination.ts';
 
 const cursorOf = (e: Event) => encodeCursor([e.createdAt.toISOString(), e.id]);
 
@@ -29,9 +37,8 @@ export class EventService {
     const valid = await this.cohorts.resolveFilter(projectId, validateEventFilter(filter));
     const size = pageSize(args);
     const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
-    const afterTime = after ? new Date(after[0] as string) : null;
-    if (afterTime && Number.isNaN(afterTime.getTime()))
-      throw new ValidationError('after', 'is not a cursor returned by this connection');
+    const afterTime = after ? cursorTime(after[0]!) : null;
+    if (after) cursorText(after[1]!);
     const where = eventFilterSql(projectId, valid);
     const rows =
       groupId === undefined

@@ -5,8 +5,17 @@ import type { IntRange } from './cohorts/definition.ts';
 import type { CohortService } from './cohorts/service.ts';
 import { cohortMembersSql } from './cohorts/sql.ts';
 import { ValidationError } from './errors.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
-import { optionalText, requireName } from './validation.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from './pagination.ts';
+import { optionalText, queryTime, requireName } from './validation.ts';
 
 // The `groups` list: filters on the entity, its activity and its members, a
 // choice of order, and keyset pages that stay stable under every order. One
@@ -66,9 +75,7 @@ const memberCountSql = (projectId: string) =>
   Prisma.sql`(SELECT count(*)::int FROM "GroupMembership" m WHERE m."projectId" = ${projectId} AND m."groupId" = g."id" AND m."leftAt" IS NULL)`;
 
 function validDate(value: Date | null | undefined, field: string): Date | null {
-  if (value == null) return null;
-  if (Number.isNaN(value.getTime())) throw new ValidationError(field, 'is not a valid date-time');
-  return value;
+  return queryTime(value, field) ?? null;
 }
 
 function validCount(value: number | null | undefined, field: string): number | null {
@@ -89,7 +96,16 @@ function decodeGroupCursor(cursor: string, order: FullOrder, argument: 'after' |
   if (field !== order.field || direction !== order.direction) {
     throw new ValidationError(argument, `belongs to a different orderBy; start again without ${argument}`);
   }
-  return { value: isNull === 1 ? null : (value as string), id: id as string };
+  // Forged keys would reach PostgreSQL's casts (timestamptz, int) and text
+  // columns: each must be a value this order could have produced.
+  cursorText(id!, argument);
+  if (isNull === 1) return { value: null, id: id as string };
+  if (order.field === 'CREATED_AT' || order.field === 'LAST_ACTIVE_AT') cursorTime(value!, argument);
+  else if (order.field === 'MEMBER_COUNT') {
+    if (!/^\d{1,10}$/.test(value as string) || Number(value) > 2 ** 31 - 1)
+      throw new ValidationError(argument, 'is not a cursor returned by this connection');
+  } else cursorText(value!, argument);
+  return { value: value as string, id: id as string };
 }
 
 const keyText = (value: unknown): string | null =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { PrismaClient, Profile } from '../generated/prisma/client.ts';
 import { NotFoundError } from './errors.ts';
-import { requireId, requireIdList } from './validation.ts';
+import { queryTime, requireId, requireIdList } from './validation.ts';
 import { BackfillService } from './backfill.ts';
 import { ValidationError } from './errors.ts';
 import { insertEvents, type EventRow } from './ingest.ts';
@@ -44,8 +44,8 @@ export class MembershipService {
   ): Promise<Profile> {
     const profileId = requireId(input.profileId, 'input.profileId');
     const groupIds = requireIdList(input.groupIds, 'input.groupIds');
-    const since = input.since ?? null;
-    if (since && (Number.isNaN(since.getTime()) || since.getTime() > now.getTime())) {
+    const since = queryTime(input.since, 'input.since') ?? null;
+    if (since && since.getTime() > now.getTime()) {
       throw new ValidationError('input.since', 'must be a valid time, not in the future');
     }
     await this.prisma.$transaction(async (tx) => {

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.ts';
+import { QUERY_TIME_RANGE, unstorable } from './validation.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -46,6 +47,28 @@ export function decodeCursor(
     // fall through
   }
   throw new ValidationError(field, 'is not a cursor returned by this connection');
+}
+
+/**
+ * The time a cursor carries, as an ISO string: a valid instant in the range any
+ * stored row can have, else the cursor is not one this server made (a forged
+ * year 0000 would otherwise reach PostgreSQL, which cannot read it).
+ */
+export function cursorTime(value: string | number, field = 'after'): Date {
+  const time = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  const ms = time.getTime();
+  if (Number.isNaN(ms) || ms < QUERY_TIME_RANGE.min.getTime() || ms >= QUERY_TIME_RANGE.max.getTime()) {
+    throw new ValidationError(field, 'is not a cursor returned by this connection');
+  }
+  return time;
+}
+
+/** A cursor's id part: text PostgreSQL can store (no NUL, no lone surrogate). */
+export function cursorText(value: string | number, field = 'after'): string {
+  if (typeof value !== 'string' || unstorable(value) !== null) {
+    throw new ValidationError(field, 'is not a cursor returned by this connection');
+  }
+  return value;
 }
 
 /** Builds a page from up to size+1 rows fetched after the cursor. */

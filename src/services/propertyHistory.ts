@@ -1,7 +1,7 @@
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { ValidationError } from './errors.ts';
 import type { Queryable } from './ingest.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
+import { cursorTime, decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from './pagination.ts';
 import { requireId } from './validation.ts';
 
 /**
@@ -126,8 +126,9 @@ export class PropertyHistoryService {
       throw new ValidationError('key', 'must be 1-200 characters');
     const size = pageSize(args);
     const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
-    const afterTime = after ? new Date(after[0] as string) : null;
-    if (after && (Number.isNaN(afterTime!.getTime()) || !/^\d{1,19}$/.test(after[1] as string))) {
+    const afterTime = after ? cursorTime(after[0]!) : null;
+    // The id is a bigint: digits, and no larger than PostgreSQL's bigint.
+    if (after && (!/^\d{1,19}$/.test(after[1] as string) || BigInt(after[1]!) > 2n ** 63n - 1n)) {
       throw new ValidationError('after', 'is not a cursor returned by this connection');
     }
     const rows = await this.prisma.$queryRaw<GroupPropertyChange[]>`

@@ -16,7 +16,7 @@ export type JsonObject = Record<string, unknown>;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why PostgreSQL text/jsonb would refuse the string (NUL, or UTF-16 that is not Unicode), if it would. */
-function unstorable(value: string): string | null {
+export function unstorable(value: string): string | null {
   if (value.includes('\0')) return 'must not contain the NUL character';
   if (LONE_SURROGATE.test(value)) return 'must be valid Unicode (a lone surrogate was found)';
   return null;
@@ -80,6 +80,15 @@ function checkJson(value: unknown, field: string, depth = 0): void {
   }
 }
 
+/**
+ * A JSON value to compare stored properties with (a filter's value): its
+ * strings and keys must be storable, and it may nest no deeper than stored
+ * properties can.
+ */
+export function requireComparableJson(value: unknown, field: string): void {
+  checkJson(value, field);
+}
+
 /** A JSON object within the size and depth limits (an absent value is `{}`). */
 export function requireProperties(value: unknown, field: string): JsonObject {
   if (value === null || value === undefined) return {};
@@ -105,9 +114,40 @@ export function splitPatch(patch: JsonObject): { set: JsonObject; remove: string
   return { set, remove };
 }
 
+/**
+ * Event times start with the Unix epoch. (The DateTime scalar takes any
+ * well-formed date, year 0000 included, which PostgreSQL cannot store; checking
+ * here, per event, lets one bad event of a batch fail alone.)
+ */
+export const EVENT_TIME_MIN = new Date('1970-01-01T00:00:00Z');
+
+/**
+ * Query bounds, cursors and membership times: 1900 to 9900. Defaults, bucket
+ * boundaries, comparison and retention periods are computed from them, and
+ * must stay within the years PostgreSQL and ISO-8601 strings share (1 to 9999).
+ */
+export const QUERY_TIME_RANGE = {
+  min: new Date('1900-01-01T00:00:00Z'),
+  max: new Date('9900-01-01T00:00:00Z'),
+} as const;
+
+/** A query bound (or null): a valid date within QUERY_TIME_RANGE. */
+export function queryTime<T extends Date | null | undefined>(value: T, field: string): T {
+  if (value === null || value === undefined) return value;
+  const ms = value.getTime();
+  if (Number.isNaN(ms)) throw new ValidationError(field, 'is not a valid date-time');
+  if (ms < QUERY_TIME_RANGE.min.getTime() || ms >= QUERY_TIME_RANGE.max.getTime()) {
+    throw new ValidationError(field, 'must be from 1900-01-01 to before 9900-01-01');
+  }
+  return value;
+}
+
 export function eventTime(value: Date | null | undefined, field: string, now: Date): Date {
   if (value === null || value === undefined) return now;
   if (Number.isNaN(value.getTime())) throw new ValidationError(field, 'is not a valid date-time');
+  if (value.getTime() < EVENT_TIME_MIN.getTime()) {
+    throw new ValidationError(field, 'must not be before 1970-01-01T00:00:00Z');
+  }
   if (value.getTime() - now.getTime() > LIMITS.futureSkewMs) {
     throw new ValidationError(field, 'is more than 1 hour in the future');
   }

@@ -164,11 +164,203 @@ const trackBody: fc.Arbitrary<FuzzCase> = fc
   })
   .map((body) => ({ path: '/track' as const, contentType: 'application/json', body: JSON.stringify(body) }));
 
+// Input classes from the hostile-input review: values that once reached the
+// database and came back as INTERNAL_SERVER_ERROR, and aliases of analysis
+// fields that made one request compute millions of points.
+
+const graphql = (query: string, variables: Record<string, unknown> = {}): FuzzCase => ({
+  path: '/graphql',
+  contentType: 'application/json',
+  body: JSON.stringify({ query, variables }),
+});
+
+const deepValue = fc.integer({ min: 5, max: 60 }).map((depth) => {
+  let nested: unknown = 'x';
+  for (let i = 0; i < depth; i++) nested = [nested];
+  return nested;
+});
+
+/** Filter values PostgreSQL's jsonb and text cannot take, or deeper than any stored property. */
+const hostileFilterValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfff', { 'k\u0000': 1 }, ['\u0000'], ['ok', '\udc00'], {
+    k: { '\ud800': 1 },
+  }),
+  fc.string({ unit: 'binary', maxLength: 10 }),
+  deepValue,
+  hostileValue,
+);
+
+const FILTER_OPS = ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE', 'CONTAINS', 'IN', 'EXISTS'];
+
+const filterValueCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    op: fc.constantFrom(...FILTER_OPS),
+    value: hostileFilterValue,
+    key: fc.oneof(fc.constantFrom('plan', 'k\u0000', '\ud800'), fc.string({ maxLength: 6 })),
+    where: fc.constantFrom('properties', 'groupProperties'),
+    field: fc.constantFrom('events', 'eventAggregation', 'groups', 'funnel', 'cohort'),
+  })
+  .map(({ op, value, key, where, field }) => {
+    const filter = [{ key, op, value }];
+    switch (field) {
+      case 'events':
+        return graphql('query($f: EventFilter) { events(filter: $f) { edges { cursor } } }', {
+          f: { [where]: filter },
+        });
+      case 'eventAggregation':
+        return graphql(
+          'query($f: EventFilter) { eventAggregation(input: { metric: EVENTS, breakdown: GROUP, filter: $f }) { total } }',
+          { f: { [where]: filter } },
+        );
+      case 'groups':
+        return graphql('query($f: [PropertyFilter!]) { groups(filter: { properties: $f }) { edges { cursor } } }', {
+          f: filter,
+        });
+      case 'funnel':
+        return graphql(
+          'query($p: [PropertyFilter!]) { funnel(input: { from: "2026-01-01", to: "2026-02-01", steps: [{ name: "a", properties: $p }, { name: "b" }] }) { steps { count } } }',
+          { p: filter },
+        );
+      default:
+        return graphql(
+          'mutation($p: PropertyFilter!) { createCohort(input: { name: "c", unit: PROFILE, rules: [{ property: $p }] }) { id } }',
+          { p: filter[0] },
+        );
+    }
+  });
+
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+const oddTime = fc.oneof(
+  fc.constantFrom(
+    '0000-01-01T00:00:00Z',
+    '-271821-04-20T00:00:00Z',
+    '+275760-09-13T00:00:00.000Z',
+    '1899-12-31',
+    '9999-12-31T23:59:59Z',
+  ),
+  fc.integer({ min: 0, max: 9999 }).map((year) => `${String(year).padStart(4, '0')}-06-15T12:00:00Z`),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+);
+
+/** Cursors of every shape: forged JSON with wrong inner types, odd times, NUL, huge numbers, garbage. */
+const forgedCursor: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(b64('GPC:T:["I:1","S:x"]'), 'I:99999999999999999999999', 'D:2026-01-01', b64('[null,null]'), ''),
+  fc
+    .array(
+      fc.oneof(
+        oddTime,
+        fc.constantFrom('CREATED_AT', 'MEMBER_COUNT', 'LAST_ACTIVE_AT', 'NAME', 'DESC', 'ASC', 'x\u0000', '\ud800'),
+        fc.constantFrom('99999999999999999999', '9999999999999999999', '-1', 'abc', '1.5'),
+        fc.integer(),
+        fc.constantFrom(0, 1, 1e400, -1, null),
+      ),
+      { maxLength: 5 },
+    )
+    .map((parts) => b64(JSON.stringify(parts))),
+  fc.string({ maxLength: 30 }),
+);
+
+const cursorCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    after: forgedCursor,
+    field: fc.constantFrom(
+      'events(after: $c) { edges { cursor } }',
+      'cohorts(after: $c) { edges { cursor } }',
+      'groups(after: $c) { edges { cursor } }',
+      'groups(after: $c, orderBy: { field: MEMBER_COUNT, direction: DESC }) { edges { cursor } }',
+      'groups(after: $c, orderBy: { field: LAST_ACTIVE_AT, direction: ASC }) { edges { cursor } }',
+      'groups(before: $c, orderBy: { field: NAME, direction: ASC }) { edges { cursor } }',
+      'group(id: "g") { events(after: $c) { edges { cursor } } propertyHistory(after: $c) { edges { cursor } } members(after: $c) { edges { cursor } } }',
+      'profile(id: "p") { events(after: $c) { edges { cursor } } }',
+      'profiles(after: $c) { edges { cursor } }',
+    ),
+  })
+  .map(({ after, field }) => graphql(`query($c: String) { ${field} }`, { c: after }));
+
+const timeValue: fc.Arbitrary<unknown> = fc.oneof(oddTime, fc.constantFrom(-8.64e15, 8.64e15, 0, '', 'now'));
+
+const timestampCase: fc.Arbitrary<FuzzCase> = fc
+  .record({ at: timeValue, other: timeValue, kind: fc.integer({ min: 0, max: 6 }) })
+  .map(({ at, other, kind }) => {
+    switch (kind) {
+      case 0:
+        return graphql('mutation($e: [TrackInput!]!) { trackBatch(events: $e) { accepted rejected { index code } } }', {
+          e: [{ name: 'ok' }, { name: 'x', timestamp: at }, { name: 'y', timestamp: other }],
+        });
+      case 1:
+        return {
+          path: '/track' as const,
+          contentType: 'application/json',
+          body: JSON.stringify({ type: 'track', payload: { name: 'x', properties: { __timestamp: at } } }),
+        };
+      case 2:
+        return graphql(
+          'query($a: DateTime, $b: DateTime) { eventAggregation(input: { metric: EVENTS, interval: MONTH, from: $a, to: $b }) { total } }',
+          { a: at, b: other },
+        );
+      case 3:
+        return graphql(
+          'query($a: DateTime, $b: DateTime) { group(id: "g") { stats(from: $a, to: $b) { eventCount } activity(from: $a, to: $b, interval: MONTH) { events } memberGrowth(to: $b) { members } } }',
+          { a: at, b: other },
+        );
+      case 4:
+        return graphql(
+          'query($a: DateTime!, $b: DateTime!) { retention(input: { from: $a, to: $b, interval: MONTH }) { __typename } lifecycle(input: { from: $a, to: $b, interval: MONTH }) { __typename } }',
+          { a: at, b: other },
+        );
+      case 5:
+        return graphql(
+          'query($a: DateTime) { events(filter: { from: $a }) { edges { cursor } } groups(filter: { createdAfter: $a }) { edges { cursor } } }',
+          {
+            a: at,
+          },
+        );
+      default:
+        return graphql(
+          'mutation($a: DateTime) { setGroups(input: { profileId: "p", groupIds: ["g"], since: $a }) { id } }',
+          {
+            a: at,
+          },
+        );
+    }
+  });
+
+/** Many aliases of analysis fields, each as costly as its arguments allow. */
+const aliasesCase: fc.Arbitrary<FuzzCase> = fc
+  .record({
+    count: fc.integer({ min: 1, max: 30 }),
+    interval: fc.constantFrom('HOUR', 'DAY', 'WEEK', 'MONTH', null),
+    days: fc.integer({ min: 1, max: 130 }),
+    limit: fc.integer({ min: 1, max: 100 }),
+    breakdown: fc.constantFrom('GROUP', 'EVENT_NAME', 'PROFILE', null),
+    kind: fc.constantFrom('eventAggregation', 'activity', 'retention'),
+  })
+  .map(({ count, interval, days, limit, breakdown, kind }) => {
+    const to = new Date('2026-11-02T00:00:00Z');
+    const from = new Date(to.getTime() - days * 24 * 3600 * 1000).toISOString();
+    const field = (i: number) =>
+      kind === 'eventAggregation'
+        ? `a${i}: eventAggregation(input: { metric: EVENTS, from: "${from}", to: "${to.toISOString()}", limit: ${limit}${interval ? `, interval: ${interval}` : ''}${breakdown ? `, breakdown: ${breakdown}` : ''} }) { total series { points { value } } }`
+        : kind === 'activity'
+          ? `a${i}: groups(first: ${limit}) { edges { node { activity(from: "${from}", interval: ${interval ?? 'DAY'}) { events } } } }`
+          : `a${i}: retention(input: { from: "${from}", to: "${to.toISOString()}", interval: DAY, periods: 52 }) { __typename }`;
+    return graphql(`{ ${Array.from({ length: count }, (_, i) => field(i)).join(' ')} }`);
+  });
+
+/** The hostile-input classes alone (bench:fuzz weighs them in with the rest). */
+export const hostileInputCases: fc.Arbitrary<FuzzCase> = fc.oneof(
+  filterValueCase,
+  cursorCase,
+  timestampCase,
+  aliasesCase,
+);
+
 export function fuzzCases(schema: GraphQLSchema): fc.Arbitrary<FuzzCase> {
   return fc.oneof(
     { weight: 6, arbitrary: operation(schema) },
     { weight: 2, arbitrary: trackBody },
     { weight: 1, arbitrary: rawBody },
+    { weight: 4, arbitrary: hostileInputCases },
   );
 }
 

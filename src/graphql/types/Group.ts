@@ -2,6 +2,7 @@ import { prismaConnectionHelpers, queryFromInfo } from '@pothos/plugin-prisma';
 
 import { MAX_TOP_EVENTS, type GroupStats } from '../../services/analysis/groupOverview.ts';
 import { ValidationError } from '../../services/errors.ts';
+import { queryTime } from '../../services/validation.ts';
 import { builder, ID_FOR_WRITERS, READ_SCOPES } from '../builder.ts';
 import { EventRef } from './Event.ts';
 import { EventFilterRef } from './EventFilter.ts';
@@ -123,7 +124,8 @@ builder.prismaObjectFields(GroupRef, (t) => ({
       }),
       to: t.arg({ type: 'DateTime', description: 'Exclusive; omitted: no upper bound (all time).' }),
     },
-    resolve: (group, { from, to }, ctx) => ctx.loaders.groupStats.load({ groupId: group.id, from, to }),
+    resolve: (group, { from, to }, ctx) =>
+      ctx.loaders.groupStats.load({ groupId: group.id, from: queryTime(from, 'from'), to: queryTime(to, 'to') }),
   }),
 }));
 

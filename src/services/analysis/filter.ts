@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import { LIMITS, requireId, requireIdList, requireName } from '../validation.ts';
+import { LIMITS, queryTime, requireComparableJson, requireId, requireIdList, requireName } from '../validation.ts';
 import type { ResolvedCohort } from '../cohorts/sql.ts';
 
 // The EventFilter: which events a question (or an events page) is about, and its
@@ -46,6 +46,8 @@ const MAX_IN_VALUES = 1000;
 export function checkValue(filter: PropertyFilter, field: string): void {
   requireName(filter.key, `${field}.key`);
   const value = filter.value;
+  // NUL or a lone surrogate would reach PostgreSQL's jsonb and text parsers.
+  requireComparableJson(value, `${field}.value`);
   switch (filter.op) {
     case 'EQ':
     case 'NEQ':
@@ -91,6 +93,8 @@ export function validateEventFilter(filter: EventFilter | null | undefined, path
   if (filter.groupIds) requireIdList(filter.groupIds, `${path}.groupIds`);
   if (filter.groupType != null) requireName(filter.groupType, `${path}.groupType`);
   if (filter.cohortId != null) requireId(filter.cohortId, `${path}.cohortId`);
+  queryTime(filter.from, `${path}.from`);
+  queryTime(filter.to, `${path}.to`);
   if (filter.from && filter.to && filter.from.getTime() > filter.to.getTime()) {
     throw new ValidationError(`${path}.to`, 'must not be before from');
   }

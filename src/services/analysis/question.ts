@@ -1,6 +1,6 @@
 import { DAY_MS, HOUR_MS, WEEK_MS } from '../../time.ts';
 import { ValidationError } from '../errors.ts';
-import { requireName } from '../validation.ts';
+import { queryTime, requireName } from '../validation.ts';
 import { validateEventFilter, type EventFilter } from './filter.ts';
 
 // The question eventAggregation answers: its types, limits and defaults, and
@@ -119,8 +119,13 @@ export function oneOf<T extends string>(value: T | null | undefined, allowed: re
 }
 
 /** A range with its defaults: `to` now, `from` 30 days before `to`. */
-export function defaultRange(range: { from?: Date | null; to?: Date | null }, now: Date): { from: Date; to: Date } {
-  const to = range.to ?? now;
+export function defaultRange(
+  range: { from?: Date | null; to?: Date | null },
+  now: Date,
+  prefix = '',
+): { from: Date; to: Date } {
+  queryTime(range.from, `${prefix}from`);
+  const to = queryTime(range.to, `${prefix}to`) ?? now;
   return { from: range.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS), to };
 }
 
@@ -132,6 +137,8 @@ export function checkRange(
 ): { from: Date; to: Date } {
   if (!validDate(from)) throw new ValidationError(`${prefix}from`, 'is required and must be a valid date-time');
   if (!validDate(to)) throw new ValidationError(`${prefix}to`, 'is required and must be a valid date-time');
+  queryTime(from, `${prefix}from`);
+  queryTime(to, `${prefix}to`);
   if (to.getTime() <= from.getTime()) throw new ValidationError(`${prefix}to`, 'must be after from');
   return { from, to };
 }
@@ -162,7 +169,7 @@ export function checkBuckets(
 export function validateQuestion(input: AggregationInput, prefix = 'input.', now = new Date()): Question {
   const metric = oneOf(input.metric, AGGREGATION_METRICS, `${prefix}metric`);
   if (!metric) throw new ValidationError(`${prefix}metric`, 'is required');
-  const range = defaultRange(input, now);
+  const range = defaultRange(input, now, prefix);
   const { from, to } = checkRange(range.from, range.to, prefix);
   const interval = oneOf(input.interval, AGGREGATION_INTERVALS, `${prefix}interval`);
   const breakdown = oneOf(input.breakdown, AGGREGATION_BREAKDOWNS, `${prefix}breakdown`);

@@ -3,7 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { Prisma, type Cohort, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { EventFilter } from '../analysis/filter.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page, type PageArgs } from '../pagination.ts';
+import {
+  cursorText,
+  cursorTime,
+  decodeCursor,
+  encodeCursor,
+  pageSize,
+  toPage,
+  type Page,
+  type PageArgs,
+} from '../pagination.ts';
 import { requireId } from '../validation.ts';
 import {
   requireCohortFits,
@@ -76,9 +85,8 @@ export class CohortService {
   async list(projectId: string, args: PageArgs): Promise<Page<Cohort>> {
     const size = pageSize(args);
     const after = args.after ? decodeCursor(args.after, ['string', 'string']) : null;
-    const afterTime = after ? new Date(after[0] as string) : null;
-    if (afterTime && Number.isNaN(afterTime.getTime()))
-      throw new ValidationError('after', 'is not a cursor returned by this connection');
+    const afterTime = after ? cursorTime(after[0]!) : null;
+    if (after) cursorText(after[1]!);
     const rows = await this.prisma.$queryRaw<Cohort[]>`
       SELECT * FROM "Cohort"
       WHERE "projectId" = ${projectId}
@@ -108,7 +116,7 @@ export class CohortService {
   /** The members now, by id in byte order (a stable keyset). */
   async members(cohort: Cohort, args: PageArgs): Promise<Page<CohortMember>> {
     const size = pageSize(args);
-    const after = args.after ? (decodeCursor(args.after, ['string'])[0] as string) : null;
+    const after = args.after ? cursorText(decodeCursor(args.after, ['string'])[0]!) : null;
     const rows = await this.prisma.$queryRaw<{ id: string }[]>`
       SELECT c."id" FROM (${cohortMembersSql(this.evaluable(cohort))}) c
       ${after === null ? Prisma.empty : Prisma.sql`WHERE c."id" COLLATE "C" > ${after}`}
