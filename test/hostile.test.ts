@@ -66,6 +66,9 @@ function raw(
         path: target.pathname,
         method: options.method ?? 'POST',
         headers: options.headers,
+        // A connection of its own: Node's global agent keeps sockets alive, and a
+        // reused socket the server is closing at that moment reads as ECONNRESET.
+        agent: false,
       },
       (res) => {
         let text = '';
