@@ -2,13 +2,13 @@ import type { PrismaClient } from '../../../generated/prisma/client.ts';
 import type { BucketBoundaries } from '../boundaries.ts';
 import { computeLifecycle, type LifecycleCounts } from '../compute/lifecycle.ts';
 import { computeRetention, type RetentionCohortCounts } from '../compute/retention.ts';
-import { computeStickiness, type StickinessCounts } from '../compute/stickiness.ts';
+import { stickinessFromHistogram, type ActiveBucketsCount, type StickinessCounts } from '../compute/stickiness.ts';
 import { packUnitBuckets } from '../compute/unitBuckets.ts';
 import { firstRows, listsByUnit, runReads, UnitIndex } from './activity.ts';
 import { bucketOf, onWholeHours, readBuckets, type AnalysisBuckets } from './buckets.ts';
 import type { ActivityQuestion, BucketQuestion, RetentionQuestion } from './input.ts';
 import { chooseSource } from './source.ts';
-import { unitBucketsSql, unitFirstSql, type ActivityRead } from './sql.ts';
+import { activeBucketsHistogramSql, unitBucketsSql, unitFirstSql, type ActivityRead } from './sql.ts';
 
 // Retention, lifecycle and stickiness: read which units were active in which
 // buckets (from the activity rows or the events, see source.ts), then count
@@ -61,9 +61,9 @@ export async function answerStickiness(
   const buckets = await bucketsOf(prisma, boundaries, q, { before: 0, after: 0 });
   const { bounds } = buckets;
   const activity = read(q, q.eventNames, bounds, { since: bounds[0], until: bounds.at(-1) });
-  const [rows] = await runReads(prisma, [unitBucketsSql(projectId, q, activity, bounds)]);
-  const lists = listsByUnit(new UnitIndex(), buckets, rows!);
-  return computeStickiness(packUnitBuckets(lists), buckets.count);
+  // Buckets 0 … count − 1 are width_bucket's 1 … count (no bucket before the first here).
+  const [rows] = await runReads(prisma, [activeBucketsHistogramSql(projectId, q, activity, bounds, 1, buckets.count)]);
+  return stickinessFromHistogram(rows as ActiveBucketsCount[], buckets.count);
 }
 
 export async function answerLifecycle(

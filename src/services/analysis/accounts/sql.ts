@@ -103,6 +103,29 @@ export function unitBucketsSql(
     GROUP BY 1`;
 }
 
+/**
+ * How many units were active in exactly n of the buckets numbered `first` …
+ * `last` by width_bucket (n ≥ 1): stickiness needs only this histogram, so the
+ * database sums it and no unit leaves it.
+ */
+export function activeBucketsHistogramSql(
+  projectId: string,
+  choice: UnitChoice,
+  read: ActivityRead,
+  bounds: readonly number[],
+  first: number,
+  last: number,
+): Prisma.Sql {
+  return Prisma.sql`
+    SELECT "n"::int AS "activeBuckets", count(*)::int AS "units"
+    FROM (
+      SELECT "unit", count(*) AS "n"
+      FROM (${unitBucketPairsSql(projectId, choice, read, bounds)}) "pairs"
+      WHERE "b" BETWEEN ${first} AND ${last}
+      GROUP BY 1) "perUnit"
+    GROUP BY 1`;
+}
+
 /** The distinct (unit, bucket) pairs of the activity `read` selects. */
 function unitBucketPairsSql(
   projectId: string,
